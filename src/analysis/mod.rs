@@ -1,0 +1,3 @@
+//! Analyses built on the model: single runs (`run`).
+
+pub mod run;

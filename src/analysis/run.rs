@@ -1,0 +1,28 @@
+//! One simulation run of a protection group.
+
+use crate::engine::{Engine, EventQueue, HeapQueue};
+use crate::error::Error;
+use crate::model::{Config, Event, NoObserver, Observer, ProtectionGroup, RunStats};
+use crate::time::SimTime;
+
+/// Runs `cfg` over `[0, horizon)` on random stream `stream` of `seed`,
+/// reporting every state change to `observer`.
+pub fn simulate_observed<O: Observer, Q: EventQueue<Event>>(
+    cfg: &Config,
+    seed: u64,
+    stream: u64,
+    horizon: SimTime,
+    observer: O,
+) -> Result<(RunStats, O), Error> {
+    let mut eng: Engine<Event, Q> = Engine::new(seed, stream);
+    let mut pg = ProtectionGroup::new(cfg, observer);
+    pg.start(&mut eng);
+    eng.run_until(&mut pg, horizon);
+    pg.finish(horizon, eng.events_processed())
+        .map_err(|e| Error::Internal(format!("simulation fault: {e}")))
+}
+
+/// Runs `cfg` with no timeline (the fast path), on stream 0 of `seed`.
+pub fn simulate(cfg: &Config, seed: u64, horizon: SimTime) -> Result<RunStats, Error> {
+    simulate_observed::<_, HeapQueue<Event>>(cfg, seed, 0, horizon, NoObserver).map(|(s, _)| s)
+}

@@ -1,0 +1,251 @@
+//! Readable text: the `run` report and the `check` summary.
+
+use crate::model::{Config, Dist, Process, RunStats};
+use crate::scenario::Scenario;
+use crate::time::{SimTime, format_duration};
+use std::fmt::Write;
+
+/// Availability as a percentage with enough digits to show its nines.
+pub fn percent(a: f64) -> String {
+    if a >= 1.0 {
+        return "100%".into();
+    }
+    let nines = -(1.0 - a).log10();
+    let decimals = ((nines - 1e-9).ceil() as usize)
+        .saturating_sub(1)
+        .clamp(2, 12);
+    format!("{:.*}%", decimals, a * 100.0)
+}
+
+/// "nines" of an availability: −log10(1 − a); `∞` at 1.
+pub fn nines(a: f64) -> String {
+    if a >= 1.0 {
+        "∞".into()
+    } else {
+        format!("{:.2}", -(1.0 - a).log10())
+    }
+}
+
+/// Wall-clock figures the report may add (never in JSON).
+pub struct Wall {
+    /// Seconds of wall time.
+    pub seconds: f64,
+}
+
+/// The `run` report.
+pub fn run_report(sc: &Scenario, path: &str, seed: u64, st: &RunStats, wall: &Wall) -> String {
+    let mut s = String::new();
+    let h = st.horizon.0 as f64;
+    let wa = 1.0 - st.write.total.0 as f64 / h;
+    let ra = 1.0 - st.read.total.0 as f64 / h;
+    let cfg = &sc.config;
+    let _ = writeln!(
+        s,
+        "{} — seed {}, horizon {}",
+        sc.name,
+        seed,
+        format_duration(st.horizon)
+    );
+    if let Some(d) = &sc.description {
+        let _ = writeln!(s, "  {}", d.trim());
+    }
+    let _ = writeln!(
+        s,
+        "  {} replicas in {} AZs ({}), {}\n",
+        cfg.layout.replicas(),
+        cfg.layout.azs.len(),
+        cfg.layout.azs.join(", "),
+        cfg.quorum.describe()
+    );
+    let _ = writeln!(s, "                      {:<28}{}", "writes", "reads");
+    let av = |a: f64| format!("{} ({} nines)", percent(a), nines(a));
+    let _ = writeln!(s, "  availability        {:<28}{}", av(wa), av(ra));
+    let _ = writeln!(
+        s,
+        "  unavailable         {:<28}{}",
+        format_duration(st.write.total),
+        format_duration(st.read.total)
+    );
+    let _ = writeln!(
+        s,
+        "  outages             {:<28}{}",
+        st.write.count, st.read.count
+    );
+    let longest = |t: SimTime| {
+        if t.0 == 0 {
+            "-".to_string()
+        } else {
+            format_duration(t)
+        }
+    };
+    let _ = writeln!(
+        s,
+        "  longest outage      {:<28}{}\n",
+        longest(st.write.longest),
+        longest(st.read.longest)
+    );
+    match st.first_data_loss {
+        None => {
+            let _ = writeln!(s, "  data loss           none");
+        }
+        Some(first) => {
+            let _ = writeln!(
+                s,
+                "  data loss           {} event{}, first at {}; {} of acknowledged writes lost",
+                st.data_loss_events,
+                if st.data_loss_events == 1 { "" } else { "s" },
+                format_duration(first),
+                format_duration(SimTime(st.lost_write_us))
+            );
+        }
+    }
+    let rate = if wall.seconds > 0.0 {
+        st.events_processed as f64 / wall.seconds
+    } else {
+        0.0
+    };
+    let _ = writeln!(
+        s,
+        "  events processed    {} ({:.3} s wall, {:.2} M events/s)",
+        st.events_processed,
+        wall.seconds,
+        rate / 1e6
+    );
+    let _ = writeln!(
+        s,
+        "  replay              aurora-sim run {path} --seed {seed}"
+    );
+    s
+}
+
+fn process_line(s: &mut String, name: &str, per: &str, p: &Option<Process>) {
+    if let Some(p) = p {
+        let lasts = p
+            .lasts
+            .as_ref()
+            .map(|l| format!(", lasts {}", l.describe()))
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "  {name:<12} per {per}: every {}{lasts}",
+            p.every.describe()
+        );
+    }
+}
+
+fn timing(d: &Dist) -> String {
+    d.describe()
+}
+
+/// The `check` summary: everything the scenario sets up, resolved.
+pub fn check_report(sc: &Scenario, path: &str) -> String {
+    let cfg: &Config = &sc.config;
+    let mut s = String::new();
+    let _ = writeln!(s, "{path}: ok");
+    let _ = writeln!(s, "scenario   {}", sc.name);
+    if let Some(d) = &sc.description {
+        let _ = writeln!(s, "           {}", d.trim());
+    }
+    let _ = writeln!(s, "horizon    {}", format_duration(sc.horizon));
+    let _ = writeln!(s, "seed       {}", sc.seed);
+    let _ = writeln!(s, "\ncluster");
+    let l = &cfg.layout;
+    let _ = writeln!(
+        s,
+        "  {} AZs × {} nodes = {} replicas",
+        l.azs.len(),
+        l.nodes_per_az,
+        l.replicas()
+    );
+    for (a, az) in l.azs.iter().enumerate() {
+        let nodes: Vec<&str> = (a * l.nodes_per_az..(a + 1) * l.nodes_per_az)
+            .map(|r| l.node_names[r].as_str())
+            .collect();
+        let _ = writeln!(s, "  {az}: {}", nodes.join(", "));
+    }
+    let _ = writeln!(s, "  quorum             {}", cfg.quorum.describe());
+    let _ = writeln!(
+        s,
+        "  segment size       {:.0} bytes ({:.3} GiB)",
+        cfg.segment_size_bytes,
+        cfg.segment_size_bytes / 1073741824.0
+    );
+    let _ = writeln!(
+        s,
+        "  repair bandwidth   {} Gbps",
+        cfg.repair_bandwidth_bits_per_s / 1e9
+    );
+    let _ = writeln!(s, "  repair time        {}", timing(&cfg.repair_time));
+    let _ = writeln!(s, "  detection delay    {}", timing(&cfg.detection_delay));
+    let _ = writeln!(s, "  catch-up time      {}", timing(&cfg.catchup_time));
+    let _ = writeln!(s, "  restore time       {}", timing(&cfg.restore_time));
+    let _ = writeln!(
+        s,
+        "  backup lag         {}",
+        format_duration(cfg.backup_lag)
+    );
+    let _ = writeln!(
+        s,
+        "  replace down after {}",
+        cfg.replace_down_after
+            .as_ref()
+            .map_or("never".to_string(), timing)
+    );
+    let f = &cfg.failures;
+    let _ = writeln!(s, "\nbackground failures");
+    if f.node_crash.is_none()
+        && f.node_loss.is_none()
+        && f.az_outage.is_none()
+        && f.az_loss.is_none()
+    {
+        let _ = writeln!(s, "  none");
+    }
+    process_line(&mut s, "node_crash", "node", &f.node_crash);
+    process_line(&mut s, "node_loss", "node", &f.node_loss);
+    process_line(&mut s, "az_outage", "AZ", &f.az_outage);
+    process_line(&mut s, "az_loss", "AZ", &f.az_loss);
+    let _ = writeln!(
+        s,
+        "\nscripted events (time order; equal times in file order)"
+    );
+    if cfg.events.is_empty() {
+        let _ = writeln!(s, "  none");
+    }
+    let mut order: Vec<usize> = (0..cfg.events.len()).collect();
+    order.sort_by_key(|&i| (cfg.events[i].at, i));
+    for i in order {
+        let e = &cfg.events[i];
+        let target = match e.kind {
+            crate::model::ScriptedKind::NodeCrash | crate::model::ScriptedKind::NodeLoss => {
+                &l.node_names[e.target]
+            }
+            _ => &l.azs[e.target],
+        };
+        let lasts = if e.lasts.0 > 0 {
+            format!(" for {}", format_duration(e.lasts))
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            s,
+            "  {:>10}  {:<10} {target}{lasts}",
+            format_duration(e.at),
+            e.kind.as_str()
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_shows_the_nines() {
+        assert_eq!(percent(1.0), "100%");
+        assert_eq!(percent(0.5), "50.00%");
+        // 1 − 1e-5 has 5 nines: 4 decimals of percent show them all.
+        assert_eq!(percent(0.99999), "99.9990%");
+        assert_eq!(nines(0.999), "3.00");
+    }
+}

@@ -1,0 +1,183 @@
+//! Scenario files: load TOML, validate every value with its file position, and
+//! produce a typed [`Scenario`] whose [`Config`] drives the model.
+
+mod raw;
+mod validate;
+
+use crate::error::InputError;
+use crate::model::Config;
+use crate::time::SimTime;
+use std::path::Path;
+
+/// A validated scenario.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// `name`.
+    pub name: String,
+    /// `description`, if any.
+    pub description: Option<String>,
+    /// Simulated time of one run.
+    pub horizon: SimTime,
+    /// Seed (file's `seed`, 0 if absent, or `--seed`).
+    pub seed: u64,
+    /// The model set-up.
+    pub config: Config,
+}
+
+/// Command-line values that replace the file's.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// `--horizon`.
+    pub horizon: Option<SimTime>,
+    /// `--seed`.
+    pub seed: Option<u64>,
+}
+
+/// Reads and validates a scenario file.
+pub fn load(path: &Path, ov: &Overrides) -> Result<Scenario, InputError> {
+    let label = path.display().to_string();
+    let bytes = std::fs::read(path)
+        .map_err(|e| InputError::new(&label, format!("cannot read file: {e}")))?;
+    let src = String::from_utf8(bytes).map_err(|_| InputError::new(&label, "not UTF-8 text"))?;
+    parse(&src, &label, ov)
+}
+
+/// Validates scenario text; `label` names it in errors.
+pub fn parse(src: &str, label: &str, ov: &Overrides) -> Result<Scenario, InputError> {
+    let raw: raw::RawScenario = toml::from_str(src).map_err(|e| toml_error(src, label, &e))?;
+    validate::validate(raw, &Locator { src, label }, ov)
+}
+
+/// Turns byte spans into `path:line:col` errors.
+pub(crate) struct Locator<'a> {
+    src: &'a str,
+    label: &'a str,
+}
+
+impl Locator<'_> {
+    /// An error at byte offset `at`, about `key`.
+    pub(crate) fn error(&self, at: usize, key: &str, message: impl Into<String>) -> InputError {
+        InputError {
+            path: self.label.to_string(),
+            location: Some(line_col(self.src, at)),
+            key: Some(key.to_string()),
+            message: message.into(),
+        }
+    }
+
+    /// An error about a missing key (no position).
+    pub(crate) fn missing(&self, key: &str, message: impl Into<String>) -> InputError {
+        InputError::new(self.label, message).with_key(key)
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(src: &str, at: usize) -> (usize, usize) {
+    let at = at.min(src.len());
+    let before = &src.as_bytes()[..at];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
+    let col = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    (line, col)
+}
+
+/// The dotted key at a byte offset, read off the text: the enclosing table
+/// header (`[cluster]`, `[[events]]` → `events[i]`) and the key left of `=`.
+fn key_at(src: &str, at: usize) -> Option<String> {
+    let at = at.min(src.len());
+    let line_start = src[..at].rfind('\n').map_or(0, |p| p + 1);
+    let line_end = src[at..].find('\n').map_or(src.len(), |p| at + p);
+    let line = &src[line_start..line_end];
+    let mut table = String::new();
+    let mut event_count = 0usize;
+    for l in src[..line_start].lines() {
+        let t = l.trim();
+        if let Some(name) = t.strip_prefix("[[").and_then(|t| t.split("]]").next()) {
+            let name = name.trim();
+            if name == "events" {
+                event_count += 1;
+                table = format!("events[{}]", event_count - 1);
+            } else {
+                table = name.to_string();
+            }
+        } else if let Some(name) = t.strip_prefix('[').and_then(|t| t.split(']').next()) {
+            table = name.trim().to_string();
+        }
+    }
+    let trimmed = line.trim_start();
+    if trimmed.starts_with('[') {
+        let name = trimmed.trim_start_matches('[').split(']').next()?.trim();
+        return Some(name.to_string());
+    }
+    let key = line.split('=').next()?.trim().trim_matches('"');
+    if key.is_empty() || line.find('=').is_none() {
+        return (!table.is_empty()).then_some(table);
+    }
+    Some(if table.is_empty() {
+        key.to_string()
+    } else {
+        format!("{table}.{key}")
+    })
+}
+
+/// A TOML syntax, type or unknown-key error, located.
+fn toml_error(src: &str, label: &str, e: &toml::de::Error) -> InputError {
+    let message = e.message().trim().to_string();
+    let message = message
+        .replace("unknown field", "unknown key")
+        .replace("missing field", "missing required key");
+    match e.span() {
+        // A missing key is reported with the file and the key, not a position.
+        Some(span) if message.starts_with("missing required key") => {
+            let key = message.split('`').nth(1).unwrap_or("?");
+            let table = key_at(src, span.start).filter(|t| {
+                !t.contains('.') && span.start > 0 && src[span.start..].starts_with('[')
+            });
+            let full = match table {
+                Some(t) => format!("{t}.{key}"),
+                None => key.to_string(),
+            };
+            InputError::new(label, message.clone()).with_key(full)
+        }
+        Some(span) => {
+            let mut err = InputError::new(label, message);
+            err.location = Some(line_col(src, span.start));
+            err.key = key_at(src, span.start);
+            err
+        }
+        None => InputError::new(label, message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_one_based() {
+        let src = "a = 1\nbb = 2\n";
+        assert_eq!(line_col(src, 0), (1, 1));
+        assert_eq!(line_col(src, 6), (2, 1));
+        assert_eq!(line_col(src, 11), (2, 6));
+    }
+
+    #[test]
+    fn keys_are_read_off_the_text() {
+        let src = "name = \"x\"\n[cluster]\nwrite_quorum = 9\n[[events]]\nat = 1\n[[events]]\nnode = \"q\"\n";
+        assert_eq!(
+            key_at(src, src.find("9").unwrap()).as_deref(),
+            Some("cluster.write_quorum")
+        );
+        assert_eq!(
+            key_at(src, src.find("\"q\"").unwrap()).as_deref(),
+            Some("events[1].node")
+        );
+        assert_eq!(key_at(src, 0).as_deref(), Some("name"));
+    }
+}

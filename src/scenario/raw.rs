@@ -1,0 +1,65 @@
+//! The scenario file as written: serde structs with source spans. Nothing here
+//! reaches the model; `validate` turns it into a typed [`crate::model::Config`].
+
+use serde::Deserialize;
+use toml::{Spanned, Value};
+
+/// Top level of a scenario file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub name: Spanned<String>,
+    pub description: Option<Spanned<String>>,
+    pub horizon: Option<Spanned<Value>>,
+    pub seed: Option<Spanned<i64>>,
+    pub cluster: Option<Spanned<RawCluster>>,
+    pub failures: Option<Spanned<RawFailures>>,
+    pub events: Option<Vec<Spanned<RawEvent>>>,
+}
+
+/// `[cluster]`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawCluster {
+    pub azs: Option<Spanned<Vec<Spanned<String>>>>,
+    pub nodes_per_az: Option<Spanned<i64>>,
+    pub write_quorum: Option<Spanned<i64>>,
+    pub read_quorum: Option<Spanned<i64>>,
+    pub segment_size: Option<Spanned<Value>>,
+    pub repair_bandwidth: Option<Spanned<Value>>,
+    pub repair_time: Option<Spanned<Value>>,
+    pub detection_delay: Option<Spanned<Value>>,
+    pub catchup_time: Option<Spanned<Value>>,
+    pub restore_time: Option<Spanned<Value>>,
+    pub backup_lag: Option<Spanned<Value>>,
+    pub replace_down_after: Option<Spanned<Value>>,
+}
+
+/// `[failures]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFailures {
+    pub node_crash: Option<Spanned<RawProcess>>,
+    pub node_loss: Option<Spanned<RawProcess>>,
+    pub az_outage: Option<Spanned<RawProcess>>,
+    pub az_loss: Option<Spanned<RawProcess>>,
+}
+
+/// `[failures.X]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProcess {
+    pub every: Spanned<Value>,
+    pub lasts: Option<Spanned<Value>>,
+}
+
+/// One `[[events]]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEvent {
+    pub at: Spanned<Value>,
+    pub kind: Spanned<String>,
+    pub node: Option<Spanned<String>>,
+    pub az: Option<Spanned<String>>,
+    pub lasts: Option<Spanned<Value>>,
+}

@@ -1,0 +1,540 @@
+//! Raw scenario → typed, validated [`Scenario`]; every error carries the
+//! file position and dotted key of the offending value.
+
+use super::raw::{RawCluster, RawEvent, RawProcess, RawScenario};
+use super::{Locator, Overrides, Scenario};
+use crate::error::InputError;
+use crate::model::quorum::MAX_REPLICAS;
+use crate::model::{
+    Config, Dist, Failures, Layout, Process, Quorum, QuorumError, ScriptedEvent, ScriptedKind,
+};
+use crate::time::{
+    SimTime, duration_from_secs, format_duration, parse_bandwidth, parse_duration, parse_size,
+};
+use toml::{Spanned, Value};
+
+/// How a bare duration is read for a timing.
+#[derive(Copy, Clone, PartialEq)]
+enum Bare {
+    Exponential,
+    Fixed,
+}
+
+/// Whether zero is a sensible value.
+#[derive(Copy, Clone, PartialEq)]
+enum Zero {
+    Allowed,
+    Rejected,
+}
+
+struct V<'a, 'b> {
+    loc: &'b Locator<'a>,
+}
+
+impl V<'_, '_> {
+    fn err<T>(&self, v: &Spanned<T>, key: &str, msg: impl Into<String>) -> InputError {
+        self.loc.error(v.span().start, key, msg)
+    }
+
+    /// A plain duration: a number of seconds or a string like `"1h30m"`.
+    fn duration(&self, v: &Spanned<Value>, key: &str, zero: Zero) -> Result<SimTime, InputError> {
+        let t = match v.get_ref() {
+            Value::Integer(i) => duration_from_secs(*i as f64),
+            Value::Float(f) => duration_from_secs(*f),
+            Value::String(s) => parse_duration(s),
+            other => Err(format!(
+                "expected a duration such as \"1h30m\" or a number of seconds, found a {}",
+                other.type_str()
+            )),
+        }
+        .map_err(|m| self.err(v, key, m))?;
+        if zero == Zero::Rejected && t.0 == 0 {
+            return Err(self.err(v, key, "must be positive (greater than zero)"));
+        }
+        Ok(t)
+    }
+
+    /// A timing: a duration (read as `bare`) or a distribution table.
+    fn timing(
+        &self,
+        v: &Spanned<Value>,
+        key: &str,
+        bare: Bare,
+        zero: Zero,
+    ) -> Result<Dist, InputError> {
+        let Value::Table(t) = v.get_ref() else {
+            let d = self.duration(v, key, zero)?;
+            return Ok(match bare {
+                Bare::Fixed => Dist::Fixed(d),
+                Bare::Exponential => {
+                    if d.0 == 0 {
+                        Dist::Fixed(d)
+                    } else {
+                        Dist::exponential(d).map_err(|m| self.err(v, key, m))?
+                    }
+                }
+            });
+        };
+        let Some(dist) = t.get("dist") else {
+            return Err(self.err(
+                v,
+                key,
+                "a distribution table needs `dist` = \"exponential\", \"fixed\", \"weibull\" or \"lognormal\"",
+            ));
+        };
+        let Value::String(dist) = dist else {
+            return Err(self.err(v, &format!("{key}.dist"), "must be a string"));
+        };
+        let allowed: &[&str] = match dist.as_str() {
+            "exponential" => &["mean"],
+            "fixed" => &["value"],
+            "weibull" => &["shape", "scale"],
+            "lognormal" => &["median", "sigma"],
+            other => {
+                return Err(self.err(
+                    v,
+                    &format!("{key}.dist"),
+                    format!("unknown distribution `{other}` (use exponential, fixed, weibull or lognormal)"),
+                ));
+            }
+        };
+        for k in t.keys() {
+            if k != "dist" && !allowed.contains(&k.as_str()) {
+                return Err(self.err(
+                    v,
+                    &format!("{key}.{k}"),
+                    format!(
+                        "unknown key for dist = \"{dist}\" (expected {})",
+                        allowed.join(", ")
+                    ),
+                ));
+            }
+        }
+        let field = |name: &str| -> Result<Spanned<Value>, InputError> {
+            let val = t
+                .get(name)
+                .ok_or_else(|| self.err(v, key, format!("dist = \"{dist}\" needs `{name}`")))?;
+            Ok(Spanned::new(v.span(), val.clone()))
+        };
+        let number = |name: &str| -> Result<f64, InputError> {
+            match field(name)?.into_inner() {
+                Value::Integer(i) => Ok(i as f64),
+                Value::Float(f) => Ok(f),
+                _ => Err(self.err(v, &format!("{key}.{name}"), "must be a number")),
+            }
+        };
+        let sub = |name: &str| format!("{key}.{name}");
+        let d = match dist.as_str() {
+            "exponential" => {
+                let mean = self.duration(&field("mean")?, &sub("mean"), Zero::Rejected)?;
+                Dist::exponential(mean)
+            }
+            "fixed" => Ok(Dist::Fixed(self.duration(
+                &field("value")?,
+                &sub("value"),
+                zero,
+            )?)),
+            "weibull" => {
+                let shape = number("shape")?;
+                let scale = self.duration(&field("scale")?, &sub("scale"), Zero::Rejected)?;
+                if !(shape.is_finite() && shape > 0.0) {
+                    return Err(self.err(
+                        v,
+                        &sub("shape"),
+                        format!("{shape} must be a positive number"),
+                    ));
+                }
+                Dist::weibull(shape, scale)
+            }
+            _ => {
+                let median = self.duration(&field("median")?, &sub("median"), Zero::Rejected)?;
+                let sigma = number("sigma")?;
+                if !(sigma.is_finite() && sigma >= 0.0) {
+                    return Err(self.err(
+                        v,
+                        &sub("sigma"),
+                        format!("{sigma} must be a number ≥ 0"),
+                    ));
+                }
+                Dist::lognormal(median, sigma)
+            }
+        };
+        d.map_err(|m| self.err(v, key, m))
+    }
+
+    fn string_value<'s>(
+        &self,
+        v: &'s Spanned<Value>,
+        key: &str,
+        what: &str,
+    ) -> Result<&'s str, InputError> {
+        match v.get_ref() {
+            Value::String(s) => Ok(s),
+            other => Err(self.err(
+                v,
+                key,
+                format!("expected {what} as a string, found a {}", other.type_str()),
+            )),
+        }
+    }
+
+    fn count(&self, v: &Spanned<i64>, key: &str, min: i64, max: i64) -> Result<u32, InputError> {
+        let n = *v.get_ref();
+        if n < min || n > max {
+            return Err(self.err(v, key, format!("{n} must be between {min} and {max}")));
+        }
+        Ok(n as u32)
+    }
+
+    fn process(
+        &self,
+        p: &Option<Spanned<RawProcess>>,
+        name: &str,
+        has_lasts: bool,
+    ) -> Result<Option<Process>, InputError> {
+        let Some(p) = p else { return Ok(None) };
+        let key = format!("failures.{name}");
+        let raw = p.get_ref();
+        let every = self.timing(
+            &raw.every,
+            &format!("{key}.every"),
+            Bare::Exponential,
+            Zero::Rejected,
+        )?;
+        let lasts = match (&raw.lasts, has_lasts) {
+            (Some(l), true) => Some(self.timing(
+                l,
+                &format!("{key}.lasts"),
+                Bare::Exponential,
+                Zero::Rejected,
+            )?),
+            (None, true) => {
+                return Err(self.err(
+                    p,
+                    &format!("{key}.lasts"),
+                    "missing required key `lasts` (how long each failure lasts)",
+                ));
+            }
+            (Some(l), false) => {
+                return Err(self.err(
+                    l,
+                    &format!("{key}.lasts"),
+                    "not allowed: a node loss is permanent (the replica is re-replicated)",
+                ));
+            }
+            (None, false) => None,
+        };
+        Ok(Some(Process { every, lasts }))
+    }
+}
+
+pub(super) fn validate(
+    raw: RawScenario,
+    loc: &Locator<'_>,
+    ov: &Overrides,
+) -> Result<Scenario, InputError> {
+    let v = V { loc };
+    let name = raw.name.get_ref().trim().to_string();
+    if name.is_empty() {
+        return Err(v.err(&raw.name, "name", "must not be empty"));
+    }
+    let seed = match (ov.seed, &raw.seed) {
+        (Some(s), _) => s,
+        (None, Some(s)) if *s.get_ref() < 0 => return Err(v.err(s, "seed", "must be ≥ 0")),
+        (None, Some(s)) => *s.get_ref() as u64,
+        (None, None) => 0,
+    };
+    let horizon = match (ov.horizon, &raw.horizon) {
+        (Some(h), _) => h,
+        (None, Some(h)) => v.duration(h, "horizon", Zero::Rejected)?,
+        (None, None) => {
+            return Err(loc.missing("horizon", "missing required key (or pass --horizon)"));
+        }
+    };
+    let default_cluster = Spanned::new(0..0, RawCluster::default());
+    let cluster = raw.cluster.as_ref().unwrap_or(&default_cluster);
+    let config_span = cluster.span();
+    let c = cluster.get_ref();
+
+    let azs: Vec<String> = match &c.azs {
+        Some(list) => {
+            if list.get_ref().is_empty() {
+                return Err(v.err(list, "cluster.azs", "needs at least one AZ"));
+            }
+            let mut names: Vec<String> = Vec::new();
+            for a in list.get_ref() {
+                let n = a.get_ref().trim();
+                if n.is_empty() || n.contains(char::is_whitespace) {
+                    return Err(v.err(a, "cluster.azs", format!("`{n}` is not a usable AZ name")));
+                }
+                if names.iter().any(|x| x == n) {
+                    return Err(v.err(a, "cluster.azs", format!("AZ `{n}` is listed twice")));
+                }
+                names.push(n.to_string());
+            }
+            names
+        }
+        None => vec!["az-a".into(), "az-b".into(), "az-c".into()],
+    };
+    let nodes_per_az = match &c.nodes_per_az {
+        Some(n) => v.count(n, "cluster.nodes_per_az", 1, MAX_REPLICAS as i64)? as usize,
+        None => 2,
+    };
+    let layout = Layout::new(azs, nodes_per_az);
+    let replicas = layout.replicas();
+    if replicas > MAX_REPLICAS {
+        let at = c
+            .nodes_per_az
+            .as_ref()
+            .map_or(config_span.start, |n| n.span().start);
+        return Err(loc.error(
+            at,
+            "cluster.nodes_per_az",
+            format!("{replicas} replicas; at most {MAX_REPLICAS} are supported"),
+        ));
+    }
+    let wq = match &c.write_quorum {
+        Some(q) => v.count(q, "cluster.write_quorum", 0, i64::from(u32::MAX))?,
+        None => 4,
+    };
+    let rq = match &c.read_quorum {
+        Some(q) => v.count(q, "cluster.read_quorum", 0, i64::from(u32::MAX))?,
+        None => 3,
+    };
+    let quorum = Quorum::count(replicas as u32, wq, rq).map_err(|e| {
+        let (key, msg, first, second) = match e {
+            QuorumError::Write(m) => ("cluster.write_quorum", m, &c.write_quorum, &c.read_quorum),
+            QuorumError::Read(m) => ("cluster.read_quorum", m, &c.read_quorum, &c.write_quorum),
+        };
+        let at = first.as_ref().or(second.as_ref()).map(|q| q.span().start);
+        let defaults = if c.write_quorum.is_none() || c.read_quorum.is_none() {
+            " (defaults: write_quorum = 4, read_quorum = 3)"
+        } else {
+            ""
+        };
+        let msg = format!("{msg}{defaults}");
+        match at {
+            Some(at) => loc.error(at, key, msg),
+            None if raw.cluster.is_some() => loc.error(config_span.start, key, msg),
+            None => loc.missing(key, msg),
+        }
+    })?;
+
+    let segment_size_bytes = match &c.segment_size {
+        Some(s) => {
+            let text = v.string_value(s, "cluster.segment_size", "a size like \"10GiB\"")?;
+            let b = parse_size(text).map_err(|m| v.err(s, "cluster.segment_size", m))?;
+            if b <= 0.0 {
+                return Err(v.err(s, "cluster.segment_size", "must be positive"));
+            }
+            b
+        }
+        None => 10.0 * 1024.0 * 1024.0 * 1024.0,
+    };
+    let repair_bandwidth_bits_per_s = match &c.repair_bandwidth {
+        Some(s) => {
+            let text =
+                v.string_value(s, "cluster.repair_bandwidth", "a bandwidth like \"10Gbps\"")?;
+            let b = parse_bandwidth(text).map_err(|m| v.err(s, "cluster.repair_bandwidth", m))?;
+            if b <= 0.0 {
+                return Err(v.err(s, "cluster.repair_bandwidth", "must be positive"));
+            }
+            b
+        }
+        None => 1e10,
+    };
+    let timing =
+        |x: &Option<Spanned<Value>>, key: &str, default: SimTime| -> Result<Dist, InputError> {
+            match x {
+                Some(x) => v.timing(x, key, Bare::Fixed, Zero::Allowed),
+                None => Ok(Dist::Fixed(default)),
+            }
+        };
+    let repair_time = timing(
+        &c.repair_time,
+        "cluster.repair_time",
+        SimTime::from_secs_f64(segment_size_bytes * 8.0 / repair_bandwidth_bits_per_s),
+    )?;
+    let detection_delay = timing(&c.detection_delay, "cluster.detection_delay", SimTime::ZERO)?;
+    let catchup_time = timing(&c.catchup_time, "cluster.catchup_time", SimTime::ZERO)?;
+    let restore_time = timing(
+        &c.restore_time,
+        "cluster.restore_time",
+        SimTime(3_600_000_000),
+    )?;
+    let backup_lag = match &c.backup_lag {
+        Some(x) => v.duration(x, "cluster.backup_lag", Zero::Allowed)?,
+        None => SimTime(300_000_000),
+    };
+    let replace_down_after = match &c.replace_down_after {
+        Some(x) => Some(v.timing(x, "cluster.replace_down_after", Bare::Fixed, Zero::Rejected)?),
+        None => None,
+    };
+
+    let failures = match &raw.failures {
+        Some(f) => {
+            let f = f.get_ref();
+            Failures {
+                node_crash: v.process(&f.node_crash, "node_crash", true)?,
+                node_loss: v.process(&f.node_loss, "node_loss", false)?,
+                az_outage: v.process(&f.az_outage, "az_outage", true)?,
+                az_loss: v.process(&f.az_loss, "az_loss", true)?,
+            }
+        }
+        None => Failures::default(),
+    };
+
+    let mut events = Vec::new();
+    for (i, e) in raw.events.iter().flatten().enumerate() {
+        events.push(event(&v, e, i, &layout, horizon)?);
+    }
+
+    Ok(Scenario {
+        name,
+        description: raw.description.map(|d| d.into_inner()),
+        horizon,
+        seed,
+        config: Config {
+            layout,
+            quorum,
+            segment_size_bytes,
+            repair_bandwidth_bits_per_s,
+            repair_time,
+            detection_delay,
+            catchup_time,
+            restore_time,
+            backup_lag,
+            replace_down_after,
+            failures,
+            events,
+        },
+    })
+}
+
+fn event(
+    v: &V<'_, '_>,
+    e: &Spanned<RawEvent>,
+    i: usize,
+    layout: &Layout,
+    horizon: SimTime,
+) -> Result<ScriptedEvent, InputError> {
+    let key = |k: &str| format!("events[{i}].{k}");
+    let r = e.get_ref();
+    let at = v.duration(&r.at, &key("at"), Zero::Allowed)?;
+    if at >= horizon {
+        return Err(v.err(
+            &r.at,
+            &key("at"),
+            format!(
+                "{} is not before the horizon ({}); events must lie in [0, horizon)",
+                format_duration(at),
+                format_duration(horizon)
+            ),
+        ));
+    }
+    let kind = match r.kind.get_ref().as_str() {
+        "node-crash" => ScriptedKind::NodeCrash,
+        "node-loss" => ScriptedKind::NodeLoss,
+        "az-outage" => ScriptedKind::AzOutage,
+        "az-loss" => ScriptedKind::AzLoss,
+        other => {
+            return Err(v.err(
+                &r.kind,
+                &key("kind"),
+                format!(
+                    "unknown event kind `{other}` (use node-crash, node-loss, az-outage or az-loss)"
+                ),
+            ));
+        }
+    };
+    let node_event = matches!(kind, ScriptedKind::NodeCrash | ScriptedKind::NodeLoss);
+    let target = if node_event {
+        if let Some(az) = &r.az {
+            return Err(v.err(
+                az,
+                &key("az"),
+                format!(
+                    "not allowed for kind = \"{}\" (name the `node`)",
+                    kind.as_str()
+                ),
+            ));
+        }
+        let Some(node) = &r.node else {
+            return Err(v.err(
+                e,
+                &key("node"),
+                format!(
+                    "missing required key `node` for kind = \"{}\"",
+                    kind.as_str()
+                ),
+            ));
+        };
+        layout.node_index(node.get_ref()).ok_or_else(|| {
+            v.err(
+                node,
+                &key("node"),
+                format!(
+                    "unknown node `{}` (nodes: {})",
+                    node.get_ref(),
+                    layout.node_names.join(", ")
+                ),
+            )
+        })?
+    } else {
+        if let Some(node) = &r.node {
+            return Err(v.err(
+                node,
+                &key("node"),
+                format!(
+                    "not allowed for kind = \"{}\" (name the `az`)",
+                    kind.as_str()
+                ),
+            ));
+        }
+        let Some(az) = &r.az else {
+            return Err(v.err(
+                e,
+                &key("az"),
+                format!("missing required key `az` for kind = \"{}\"", kind.as_str()),
+            ));
+        };
+        layout.az_index(az.get_ref()).ok_or_else(|| {
+            v.err(
+                az,
+                &key("az"),
+                format!(
+                    "unknown AZ `{}` (AZs: {})",
+                    az.get_ref(),
+                    layout.azs.join(", ")
+                ),
+            )
+        })?
+    };
+    let lasts = match (&r.lasts, kind) {
+        (Some(l), ScriptedKind::NodeLoss) => {
+            return Err(v.err(
+                l,
+                &key("lasts"),
+                "not allowed for kind = \"node-loss\" (a loss is permanent)",
+            ));
+        }
+        (None, ScriptedKind::NodeLoss) => SimTime::ZERO,
+        (Some(l), _) => v.duration(l, &key("lasts"), Zero::Rejected)?,
+        (None, _) => {
+            return Err(v.err(
+                e,
+                &key("lasts"),
+                format!(
+                    "missing required key `lasts` for kind = \"{}\"",
+                    kind.as_str()
+                ),
+            ));
+        }
+    };
+    Ok(ScriptedEvent {
+        at,
+        kind,
+        target,
+        lasts,
+    })
+}
