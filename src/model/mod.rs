@@ -931,3 +931,6 @@ impl<O: Observer> Model for ProtectionGroup<'_, O> {
         self.after_event(eng);
     }
 }
+
+#[cfg(test)]
+mod tests;
