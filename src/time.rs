@@ -68,7 +68,7 @@ pub fn format_duration(t: SimTime) -> String {
         return "0s".to_string();
     }
     if t.0 < US_PER_S {
-        return if t.0 % 1_000 == 0 {
+        return if t.0.is_multiple_of(1_000) {
             format!("{}ms", t.0 / 1_000)
         } else {
             format!("{}µs", t.0)

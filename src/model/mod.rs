@@ -365,12 +365,12 @@ impl<'c, O: Observer> ProtectionGroup<'c, O> {
     fn masks(&self) -> (ReplicaSet, ReplicaSet) {
         let (mut up, mut cur) = (0u64, 0u64);
         for (r, x) in self.rep.iter().enumerate() {
-            if let Data::Present { current, .. } = x.data {
-                if self.reachable(r) {
-                    up |= 1 << r;
-                    if current {
-                        cur |= 1 << r;
-                    }
+            if let Data::Present { current, .. } = x.data
+                && self.reachable(r)
+            {
+                up |= 1 << r;
+                if current {
+                    cur |= 1 << r;
                 }
             }
         }

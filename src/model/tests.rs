@@ -21,15 +21,22 @@ fn run(src: &str) -> (RunStats, Vec<Vec<String>>) {
 fn run_seed(src: &str, seed: u64) -> (RunStats, Vec<Vec<String>>) {
     let sc = parse(src, "test.toml", &Overrides::default()).unwrap_or_else(|e| panic!("{e}"));
     let tl = TimelineCsv::new(&sc.config.layout.node_names);
-    let (st, tl) = simulate_observed::<_, HeapQueue<_>>(&sc.config, seed, 0, sc.horizon, tl).unwrap();
+    let (st, tl) =
+        simulate_observed::<_, HeapQueue<_>>(&sc.config, seed, 0, sc.horizon, tl).unwrap();
     let text = String::from_utf8(tl.into_bytes().unwrap()).unwrap();
-    let rows = text.lines().skip(1).map(|l| l.split(',').map(String::from).collect()).collect();
+    let rows = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect();
     (st, rows)
 }
 
 /// Rows of a given event kind (and target, if given) as (time_s, letters).
 fn rows_of<'a>(rows: &'a [Vec<String>], event: &str, target: &str) -> Vec<&'a Vec<String>> {
-    rows.iter().filter(|r| r[1] == event && (target.is_empty() || r[2] == target)).collect()
+    rows.iter()
+        .filter(|r| r[1] == event && (target.is_empty() || r[2] == target))
+        .collect()
 }
 
 #[test]
@@ -46,7 +53,10 @@ lasts = "2h"
 "#);
     assert_eq!(st.write.total, SimTime(0));
     assert_eq!(st.read.total, SimTime(0));
-    assert_eq!((st.write.count, st.read.count, st.data_loss_events), (0, 0, 0));
+    assert_eq!(
+        (st.write.count, st.read.count, st.data_loss_events),
+        (0, 0, 0)
+    );
 }
 
 #[test]
@@ -136,7 +146,11 @@ node = "az-c-2"
     assert_eq!(st.lost_write_us, 0);
     let back = rows_of(&rows, "node-recover", "az-b-1");
     assert_eq!(back[0][0], "10800");
-    assert_eq!(back[0][10], "C", "az-b-1 is current after its return: {:?}", back[0]);
+    assert_eq!(
+        back[0][10], "C",
+        "az-b-1 is current after its return: {:?}",
+        back[0]
+    );
 }
 
 #[test]
@@ -184,7 +198,10 @@ node = "az-c-2"
     // When b-1 returns at 4h it is up and current, so repairs can start from it.
     let back = rows_of(&rows, "node-recover", "az-b-1");
     assert_eq!(back[0][10], "C");
-    let restarts = rows_of(&rows, "repair-start", "").iter().filter(|r| r[0] == "14400").count();
+    let restarts = rows_of(&rows, "repair-start", "")
+        .iter()
+        .filter(|r| r[0] == "14400")
+        .count();
     assert_eq!(restarts, 5, "{rows:?}");
 }
 
@@ -270,9 +287,15 @@ at = "1h30m"
 kind = "node-loss"
 node = "az-a-2"
 "#);
-    let starts: Vec<&str> = rows_of(&rows, "repair-start", "az-a-1").iter().map(|r| r[0].as_str()).collect();
+    let starts: Vec<&str> = rows_of(&rows, "repair-start", "az-a-1")
+        .iter()
+        .map(|r| r[0].as_str())
+        .collect();
     assert_eq!(starts, ["3600", "5400"]);
-    let done: Vec<&str> = rows_of(&rows, "repair-done", "").iter().map(|r| r[0].as_str()).collect();
+    let done: Vec<&str> = rows_of(&rows, "repair-done", "")
+        .iter()
+        .map(|r| r[0].as_str())
+        .collect();
     assert_eq!(done, ["9000", "9000"]);
 }
 
@@ -383,7 +406,10 @@ lasts = "1h"
 "#);
     let crash = rows_of(&rows, "node-crash", "az-a-1");
     assert_eq!(crash[0][8], "L");
-    let starts: Vec<&str> = rows_of(&rows, "repair-start", "az-a-1").iter().map(|r| r[0].as_str()).collect();
+    let starts: Vec<&str> = rows_of(&rows, "repair-start", "az-a-1")
+        .iter()
+        .map(|r| r[0].as_str())
+        .collect();
     assert_eq!(starts, ["3600", "9000"]);
     assert_eq!(rows_of(&rows, "repair-done", "az-a-1")[0][0], "12600");
 }
@@ -447,7 +473,10 @@ kind = "az-loss"
 az = "az-a"
 lasts = "2h"
 "#);
-    let starts: Vec<&str> = rows_of(&rows, "repair-start", "").iter().map(|r| r[0].as_str()).collect();
+    let starts: Vec<&str> = rows_of(&rows, "repair-start", "")
+        .iter()
+        .map(|r| r[0].as_str())
+        .collect();
     assert_eq!(starts, ["10800", "10800"]);
     assert_eq!(st.write.total, SimTime(0));
 }
@@ -469,7 +498,10 @@ kind = "node-crash"
 node = "az-a-1"
 lasts = "1h30m"
 "#);
-    let back: Vec<&str> = rows_of(&rows, "node-recover", "").iter().map(|r| r[0].as_str()).collect();
+    let back: Vec<&str> = rows_of(&rows, "node-recover", "")
+        .iter()
+        .map(|r| r[0].as_str())
+        .collect();
     assert_eq!(back, ["10800"]);
 }
 
@@ -552,7 +584,11 @@ fn crash_only_availability_matches_the_binomial_closed_form() {
     let (u, d) = (1_000.0f64, 100.0f64);
     let a = u / (u + d);
     let choose = |n: u32, k: u32| (0..k).fold(1.0, |acc, i| acc * (n - i) as f64 / (i + 1) as f64);
-    let p_ge = |m: u32| (m..=6).map(|k| choose(6, k) * a.powi(k as i32) * (1.0 - a).powi(6 - k as i32)).sum::<f64>();
+    let p_ge = |m: u32| {
+        (m..=6)
+            .map(|k| choose(6, k) * a.powi(k as i32) * (1.0 - a).powi(6 - k as i32))
+            .sum::<f64>()
+    };
     let exact_write_unavail = 1.0 - p_ge(4); // ≈ 0.01295
     let src = r#"
 name = "t"
@@ -578,5 +614,8 @@ lasts = 100
         (mean - exact_write_unavail).abs() < 4.0 * se,
         "simulated {mean} ± {se}, exact {exact_write_unavail}"
     );
-    assert!(se < 0.05 * exact_write_unavail, "too noisy to mean anything: se {se}");
+    assert!(
+        se < 0.05 * exact_write_unavail,
+        "too noisy to mean anything: se {se}"
+    );
 }

@@ -57,7 +57,7 @@ pub fn run_report(sc: &Scenario, path: &str, seed: u64, st: &RunStats, wall: &Wa
         cfg.layout.azs.join(", "),
         cfg.quorum.describe()
     );
-    let _ = writeln!(s, "                      {:<28}{}", "writes", "reads");
+    let _ = writeln!(s, "                      {:<28}reads", "writes");
     let av = |a: f64| format!("{} ({} nines)", percent(a), nines(a));
     let _ = writeln!(s, "  availability        {:<28}{}", av(wa), av(ra));
     let _ = writeln!(

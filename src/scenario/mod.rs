@@ -93,37 +93,34 @@ fn key_at(src: &str, at: usize) -> Option<String> {
     let at = at.min(src.len());
     let line_start = src[..at].rfind('\n').map_or(0, |p| p + 1);
     let line_end = src[at..].find('\n').map_or(src.len(), |p| at + p);
-    let line = &src[line_start..line_end];
     let mut table = String::new();
-    let mut event_count = 0usize;
-    for l in src[..line_start].lines() {
+    let mut events = 0usize;
+    // Table context from every header up to and including this line.
+    for l in src[..line_end].lines() {
         let t = l.trim();
         if let Some(name) = t.strip_prefix("[[").and_then(|t| t.split("]]").next()) {
             let name = name.trim();
-            if name == "events" {
-                event_count += 1;
-                table = format!("events[{}]", event_count - 1);
+            table = if name == "events" {
+                events += 1;
+                format!("events[{}]", events - 1)
             } else {
-                table = name.to_string();
-            }
+                name.to_string()
+            };
         } else if let Some(name) = t.strip_prefix('[').and_then(|t| t.split(']').next()) {
             table = name.trim().to_string();
         }
     }
-    let trimmed = line.trim_start();
-    if trimmed.starts_with('[') {
-        let name = trimmed.trim_start_matches('[').split(']').next()?.trim();
-        return Some(name.to_string());
+    let line = src[line_start..line_end].trim();
+    let key = match line.split_once('=') {
+        Some((k, _)) if !line.starts_with('[') => k.trim().trim_matches('"'),
+        _ => "",
+    };
+    match (table.is_empty(), key.is_empty()) {
+        (true, true) => None,
+        (true, false) => Some(key.to_string()),
+        (false, true) => Some(table),
+        (false, false) => Some(format!("{table}.{key}")),
     }
-    let key = line.split('=').next()?.trim().trim_matches('"');
-    if key.is_empty() || line.find('=').is_none() {
-        return (!table.is_empty()).then_some(table);
-    }
-    Some(if table.is_empty() {
-        key.to_string()
-    } else {
-        format!("{table}.{key}")
-    })
 }
 
 /// A TOML syntax, type or unknown-key error, located.
@@ -136,9 +133,11 @@ fn toml_error(src: &str, label: &str, e: &toml::de::Error) -> InputError {
         // A missing key is reported with the file and the key, not a position.
         Some(span) if message.starts_with("missing required key") => {
             let key = message.split('`').nth(1).unwrap_or("?");
-            let table = key_at(src, span.start).filter(|t| {
-                !t.contains('.') && span.start > 0 && src[span.start..].starts_with('[')
-            });
+            let table = if span.end > 0 {
+                key_at(src, span.start)
+            } else {
+                None
+            };
             let full = match table {
                 Some(t) => format!("{t}.{key}"),
                 None => key.to_string(),
@@ -179,5 +178,13 @@ mod tests {
             Some("events[1].node")
         );
         assert_eq!(key_at(src, 0).as_deref(), Some("name"));
+        assert_eq!(
+            key_at(src, src.rfind("[[events]]").unwrap()).as_deref(),
+            Some("events[1]")
+        );
+        assert_eq!(
+            key_at(src, src.find("[cluster]").unwrap()).as_deref(),
+            Some("cluster")
+        );
     }
 }

@@ -1,0 +1,41 @@
+//! `aurora-sim check` on every shipped scenario.
+
+use super::{bin, scenarios};
+
+#[test]
+fn every_shipped_scenario_checks_and_runs() {
+    let mut n = 0;
+    for entry in std::fs::read_dir(scenarios()).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "toml") {
+            let text = std::fs::read_to_string(&p).unwrap();
+            assert!(
+                text.contains("description"),
+                "{} has no description",
+                p.display()
+            );
+            bin().arg("check").arg(&p).assert().success();
+            bin().arg("run").arg(&p).assert().success();
+            n += 1;
+        }
+    }
+    assert!(n >= 7, "expected the scenario library, found {n} files");
+}
+
+#[test]
+fn check_prints_the_resolved_set_up() {
+    let out = bin()
+        .arg("check")
+        .arg(scenarios().join("repair-race.toml"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    // 10 GiB at 11.93 Mbit/s = 85899345920 / 11930000 s = 7200.28 s.
+    assert!(text.contains("repair time        2h0.28"), "{text}");
+    assert!(text.contains("detection delay    15m"));
+    assert!(text.contains("az-c: az-c-1, az-c-2"));
+    let first = text.find("1h  node-loss  az-a-1").unwrap();
+    let last = text.find("1h50m  node-loss  az-c-2").unwrap();
+    assert!(first < last);
+}

@@ -1,0 +1,26 @@
+//! CLI tests: the real binary, one test per SPEC promise and bad-input class.
+
+mod bad_input;
+mod check;
+mod proptests;
+mod run;
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+/// The binary under test.
+pub fn bin() -> Command {
+    Command::cargo_bin("aurora-sim").expect("binary built")
+}
+
+/// The repository's `scenarios/` folder.
+pub fn scenarios() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")
+}
+
+/// Writes `text` to `name` in `dir` and returns its path.
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
