@@ -119,7 +119,7 @@ impl<E> HeapQueue<E> {
         }
         s.generation = s.generation.wrapping_add(1);
         // Far-future timers cancelled by failures would otherwise pile up.
-        if self.stale > 64 && self.stale * 2 > self.heap.len() {
+        if self.stale > 16 && self.stale * 2 > self.heap.len() {
             let slots = &self.slots;
             self.heap.retain(|e| !Self::is_stale(slots, e));
             self.stale = 0;

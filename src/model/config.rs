@@ -80,7 +80,8 @@ impl Dist {
             Dist::Weibull { sampler, .. } => sampler.sample(rng),
             Dist::LogNormal { sampler, .. } => sampler.sample(rng),
         };
-        SimTime::from_secs_f64(us / 1e6)
+        // Round to the nearest µs; `as` saturates (NaN → 0, huge → MAX).
+        SimTime((us + 0.5) as u64)
     }
 
     /// Whether this is always zero.

@@ -1,0 +1,137 @@
+//! The model's events, the state changes it reports, and the observer that
+//! receives timeline rows.
+
+use crate::time::SimTime;
+
+/// One event of the protection group.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// Scripted event `i` of the config.
+    Scripted(u32),
+    /// A node's crash process fires.
+    NodeCrashDue(u16),
+    /// A node's loss process fires.
+    NodeLossDue(u16),
+    /// An AZ's outage process fires.
+    AzOutageDue(u16),
+    /// An AZ's loss process fires.
+    AzLossDue(u16),
+    /// A node's last crash cause ends.
+    NodeRecovered(u16),
+    /// An AZ becomes reachable again.
+    AzRecovered(u16),
+    /// A lost replica's detection delay has passed.
+    Detected(u16),
+    /// A repair finished.
+    RepairDone(u16),
+    /// A catch-up finished.
+    CatchupDone(u16),
+    /// A replica down for `replace_down_after` is given up.
+    GiveUp(u16),
+    /// The restore from backup finished.
+    Restored,
+}
+
+/// A state change as named in the timeline's `event` column.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// First row, at time zero.
+    Start,
+    /// Last row, at the horizon.
+    End,
+    /// A node went down.
+    NodeCrash,
+    /// A node came back.
+    NodeRecover,
+    /// A node's replica was destroyed.
+    NodeLoss,
+    /// An AZ became unreachable.
+    AzOutage,
+    /// An AZ became reachable.
+    AzRecover,
+    /// An AZ's replicas were destroyed.
+    AzLoss,
+    /// A down replica was given up after `replace_down_after`.
+    Replace,
+    /// A repair started.
+    RepairStart,
+    /// A repair finished.
+    RepairDone,
+    /// A stale replica caught up.
+    CatchUp,
+    /// No replica held the latest acknowledged write.
+    DataLoss,
+    /// The group was restored from backup.
+    Restore,
+}
+
+impl Change {
+    /// The timeline spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Start => "start",
+            Change::End => "end",
+            Change::NodeCrash => "node-crash",
+            Change::NodeRecover => "node-recover",
+            Change::NodeLoss => "node-loss",
+            Change::AzOutage => "az-outage",
+            Change::AzRecover => "az-recover",
+            Change::AzLoss => "az-loss",
+            Change::Replace => "replace",
+            Change::RepairStart => "repair-start",
+            Change::RepairDone => "repair-done",
+            Change::CatchUp => "catch-up",
+            Change::DataLoss => "data-loss",
+            Change::Restore => "restore",
+        }
+    }
+}
+
+/// What a change applies to.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// The whole group.
+    Group,
+    /// A node / replica by index.
+    Node(usize),
+    /// An AZ by index.
+    Az(usize),
+}
+
+/// One timeline row: the state right after a change.
+pub struct Row<'a> {
+    /// When.
+    pub time: SimTime,
+    /// What.
+    pub change: Change,
+    /// Node or AZ name, or empty for the group.
+    pub target: &'a str,
+    /// Replicas up (C or S).
+    pub up: usize,
+    /// Replicas up and current (C).
+    pub current: usize,
+    /// Writes possible.
+    pub write_available: bool,
+    /// Reads possible.
+    pub read_available: bool,
+    /// Data-loss events so far.
+    pub data_loss_events: u64,
+    /// One state letter per replica (C, S, D, L, R) in node order.
+    pub states: &'a [u8],
+}
+
+/// Receives timeline rows; [`NoObserver`] compiles them away.
+pub trait Observer {
+    /// Whether rows are built at all.
+    const ENABLED: bool;
+    /// One row.
+    fn row(&mut self, row: &Row<'_>);
+}
+
+/// An observer that records nothing (the fast path).
+pub struct NoObserver;
+
+impl Observer for NoObserver {
+    const ENABLED: bool = false;
+    fn row(&mut self, _: &Row<'_>) {}
+}

@@ -1,0 +1,773 @@
+//! [`ProtectionGroup`]: replica states and the rule fixpoint.
+//!
+//! Replica facts are kept twice: per replica (`data`, for log positions and
+//! repair sources) and as bitmasks in node order (`present`, `current`,
+//! `crashed`, …), updated only through the setters below. The rules then test
+//! whole sets at once and visit only the replicas they concern, so an event
+//! costs O(changes), not O(V) scans.
+
+use super::event::{Change, Event, Observer, Row, Target};
+use super::quorum::ReplicaSet;
+use super::stats::RunStats;
+use super::{Config, Process, ScriptedKind};
+use crate::engine::{Class, Engine, EngineError, EventQueue, Model, Slot};
+use crate::time::SimTime;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Data {
+    /// Holds data up to `pos` (write-clock µs), or the latest write if `current`.
+    Present { current: bool, pos: u64 },
+    /// Destroyed; `detected` once the detection delay has passed.
+    Lost { detected: bool },
+    /// Being hydrated from replica `src`.
+    Repairing { src: u16 },
+}
+
+/// Order classes at equal times: scripted, then give-ups, then the rest.
+const SCRIPTED: Class = 0;
+const GIVE_UP: Class = 1;
+const OTHER: Class = 2;
+
+/// Per-node timer slots: crash process, loss process, return, work
+/// (detection / repair / catch-up), give-up. Per AZ: outage, loss, return.
+const CRASH_PROC: u32 = 0;
+const LOSS_PROC: u32 = 1;
+const RETURN: u32 = 2;
+const WORK: u32 = 3;
+const GIVE_UP_TIMER: u32 = 4;
+const SLOTS_PER_NODE: u32 = 5;
+const SLOTS_PER_AZ: u32 = 3;
+
+/// The set {0, …, n−1} (n ≤ 64).
+#[inline]
+fn low_bits(n: usize) -> u64 {
+    if n >= 64 { u64::MAX } else { (1u64 << n) - 1 }
+}
+
+#[inline]
+fn bit(r: usize) -> ReplicaSet {
+    1 << r
+}
+
+/// Indices of the set bits, ascending (node order).
+#[inline]
+fn members(mut m: ReplicaSet) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        if m == 0 {
+            return None;
+        }
+        let r = m.trailing_zeros() as usize;
+        m &= m - 1;
+        Some(r)
+    })
+}
+
+/// One protection group being simulated.
+pub struct ProtectionGroup<'c, O: Observer> {
+    cfg: &'c Config,
+    data: Vec<Data>,
+    crash_until: Vec<SimTime>,
+    catchup_src: Vec<u16>,
+    az_until: Vec<SimTime>,
+    /// Replicas of each AZ.
+    az_members: Vec<ReplicaSet>,
+    all: ReplicaSet,
+    present: ReplicaSet,
+    /// Present with the current flag (up or down).
+    current: ReplicaSet,
+    lost_detected: ReplicaSet,
+    repairing: ReplicaSet,
+    catching: ReplicaSet,
+    crashed: ReplicaSet,
+    /// Replicas whose AZ is unreachable.
+    in_dark_az: ReplicaSet,
+    procs_on: ReplicaSet,
+    giveup_armed: ReplicaSet,
+    /// AZ bitmasks.
+    az_unreachable: u64,
+    az_procs_on: u64,
+    /// Acknowledged-write clock (µs), advancing only while write-available.
+    wclock: u64,
+    last_t: SimTime,
+    write_ok: bool,
+    restoring: bool,
+    stats: RunStats,
+    fault: Option<EngineError>,
+    letters: Vec<u8>,
+    observer: O,
+}
+
+impl<'c, O: Observer> ProtectionGroup<'c, O> {
+    /// A group with every replica up and current, no failure scheduled yet.
+    pub fn new(cfg: &'c Config, observer: O) -> Self {
+        let v = cfg.layout.replicas();
+        let n = cfg.layout.nodes_per_az;
+        let all = low_bits(v);
+        let az_members = (0..cfg.layout.azs.len())
+            .map(|a| low_bits(n) << (a * n))
+            .collect();
+        ProtectionGroup {
+            cfg,
+            data: vec![
+                Data::Present {
+                    current: true,
+                    pos: 0
+                };
+                v
+            ],
+            crash_until: vec![SimTime::ZERO; v],
+            catchup_src: vec![0; v],
+            az_until: vec![SimTime::ZERO; cfg.layout.azs.len()],
+            az_members,
+            all,
+            present: all,
+            current: all,
+            lost_detected: 0,
+            repairing: 0,
+            catching: 0,
+            crashed: 0,
+            in_dark_az: 0,
+            procs_on: 0,
+            giveup_armed: 0,
+            az_unreachable: 0,
+            az_procs_on: 0,
+            wclock: 0,
+            last_t: SimTime::ZERO,
+            write_ok: true,
+            restoring: false,
+            stats: RunStats::default(),
+            fault: None,
+            letters: vec![b'C'; v],
+            observer,
+        }
+    }
+
+    /// Schedules the scripted events and the first background failures, and
+    /// records the `start` row.
+    pub fn start<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>) {
+        for (i, ev) in self.cfg.events.iter().enumerate() {
+            let r = eng.schedule(ev.at, SCRIPTED, Event::Scripted(i as u32));
+            self.note(r);
+        }
+        self.after_event(eng);
+        self.emit(SimTime::ZERO, Change::Start, Target::Group);
+    }
+
+    /// Closes open outages at `horizon`, records the `end` row and returns the
+    /// run's totals (or the engine fault that stopped it).
+    pub fn finish(
+        mut self,
+        horizon: SimTime,
+        events_processed: u64,
+    ) -> Result<(RunStats, O), EngineError> {
+        if let Some(e) = self.fault.take() {
+            return Err(e);
+        }
+        self.stats.write.finish(horizon);
+        self.stats.read.finish(horizon);
+        self.stats.horizon = horizon;
+        self.stats.events_processed = events_processed;
+        self.emit(horizon, Change::End, Target::Group);
+        Ok((self.stats, self.observer))
+    }
+
+    // ----- sets -----------------------------------------------------------
+
+    /// Replicas whose node is reachable (not crashed, AZ reachable).
+    #[inline]
+    fn reachable(&self) -> ReplicaSet {
+        self.all & !(self.crashed | self.in_dark_az)
+    }
+
+    #[inline]
+    fn up_current(&self) -> ReplicaSet {
+        self.current & self.reachable()
+    }
+
+    /// The first up, current replica in node order.
+    #[inline]
+    fn first_up_current(&self) -> Option<usize> {
+        let m = self.up_current();
+        (m != 0).then(|| m.trailing_zeros() as usize)
+    }
+
+    /// The only way replica data changes, so the sets stay in step.
+    #[inline]
+    fn set_data(&mut self, r: usize, d: Data) {
+        let b = bit(r);
+        self.present &= !b;
+        self.current &= !b;
+        self.lost_detected &= !b;
+        self.repairing &= !b;
+        match d {
+            Data::Present { current, .. } => {
+                self.present |= b;
+                if current {
+                    self.current |= b;
+                }
+            }
+            Data::Lost { detected: true } => self.lost_detected |= b,
+            Data::Lost { detected: false } => {}
+            Data::Repairing { .. } => self.repairing |= b,
+        }
+        self.data[r] = d;
+    }
+
+    #[inline]
+    fn stop_work<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, r: usize) {
+        self.catching &= !bit(r);
+        eng.cancel(Self::node_slot(r, WORK));
+    }
+
+    // ----- scheduling helpers -------------------------------------------
+
+    #[inline]
+    fn note(&mut self, r: Result<(), EngineError>) {
+        if let Err(e) = r {
+            self.fault.get_or_insert(e);
+        }
+    }
+
+    fn node_slot(r: usize, k: u32) -> Slot {
+        Slot(r as u32 * SLOTS_PER_NODE + k)
+    }
+
+    fn az_slot(&self, a: usize, k: u32) -> Slot {
+        Slot(self.data.len() as u32 * SLOTS_PER_NODE + a as u32 * SLOTS_PER_AZ + k)
+    }
+
+    fn restore_slot(&self) -> Slot {
+        self.az_slot(self.az_until.len(), 0)
+    }
+
+    #[inline]
+    fn after<Q: EventQueue<Event>>(
+        &mut self,
+        eng: &mut Engine<Event, Q>,
+        slot: Slot,
+        delay: SimTime,
+        class: Class,
+        ev: Event,
+    ) {
+        let at = eng.now().saturating_add(delay);
+        let res = eng.schedule_in(slot, at, class, ev);
+        self.note(res);
+    }
+
+    // ----- timeline -------------------------------------------------------
+
+    fn emit(&mut self, time: SimTime, change: Change, target: Target) {
+        if !O::ENABLED {
+            return;
+        }
+        let reach = self.reachable();
+        let (up, cur) = (self.present & reach, self.current & reach);
+        for (r, letter) in self.letters.iter_mut().enumerate() {
+            *letter = match self.data[r] {
+                Data::Lost { .. } => b'L',
+                Data::Repairing { .. } => b'R',
+                Data::Present { .. } if reach & bit(r) == 0 => b'D',
+                Data::Present { current: true, .. } => b'C',
+                Data::Present { .. } => b'S',
+            };
+        }
+        let layout = &self.cfg.layout;
+        let target = match target {
+            Target::Group => "",
+            Target::Node(r) => &layout.node_names[r],
+            Target::Az(a) => &layout.azs[a],
+        };
+        let row = Row {
+            time,
+            change,
+            target,
+            up: up.count_ones() as usize,
+            current: cur.count_ones() as usize,
+            write_available: self.cfg.quorum.write_ok(cur),
+            read_available: self.cfg.quorum.read_ok(up, cur),
+            data_loss_events: self.stats.data_loss_events,
+            states: &self.letters,
+        };
+        self.observer.row(&row);
+    }
+
+    // ----- events -----------------------------------------------------------
+
+    fn crash<Q: EventQueue<Event>>(
+        &mut self,
+        eng: &mut Engine<Event, Q>,
+        r: usize,
+        lasts: SimTime,
+    ) -> bool {
+        match self.data[r] {
+            // SPEC: a crash of a lost replica's node leaves it unaffected.
+            Data::Lost { .. } => return false,
+            Data::Repairing { .. } => {
+                self.set_data(r, Data::Lost { detected: true });
+                self.stop_work(eng, r);
+            }
+            Data::Present { .. } => {
+                if self.catching & bit(r) != 0 {
+                    self.stop_work(eng, r);
+                }
+            }
+        }
+        let end = eng.now().saturating_add(lasts);
+        if self.crashed & bit(r) == 0 || end > self.crash_until[r] {
+            self.crash_until[r] = end;
+            self.after(
+                eng,
+                Self::node_slot(r, RETURN),
+                lasts,
+                OTHER,
+                Event::NodeRecovered(r as u16),
+            );
+        }
+        self.crashed |= bit(r);
+        true
+    }
+
+    fn lose<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, r: usize) -> bool {
+        if let Data::Lost { .. } = self.data[r] {
+            return false;
+        }
+        self.stop_work(eng, r);
+        self.set_data(r, Data::Lost { detected: false });
+        if self.crashed & bit(r) != 0 {
+            // The replacement is a new node: the old one's return is moot.
+            self.crashed &= !bit(r);
+            eng.cancel(Self::node_slot(r, RETURN));
+        }
+        let d = self.cfg.detection_delay.sample(eng.rng());
+        if d.0 == 0 {
+            self.set_data(r, Data::Lost { detected: true });
+        } else {
+            self.after(
+                eng,
+                Self::node_slot(r, WORK),
+                d,
+                OTHER,
+                Event::Detected(r as u16),
+            );
+        }
+        true
+    }
+
+    fn make_unreachable<Q: EventQueue<Event>>(
+        &mut self,
+        eng: &mut Engine<Event, Q>,
+        a: usize,
+        lasts: SimTime,
+    ) {
+        let end = eng.now().saturating_add(lasts);
+        if self.az_unreachable & (1 << a) == 0 || end > self.az_until[a] {
+            self.az_until[a] = end;
+            let slot = self.az_slot(a, RETURN);
+            self.after(eng, slot, lasts, OTHER, Event::AzRecovered(a as u16));
+        }
+        self.az_unreachable |= 1 << a;
+        self.in_dark_az |= self.az_members[a];
+    }
+
+    fn lose_az<Q: EventQueue<Event>>(
+        &mut self,
+        eng: &mut Engine<Event, Q>,
+        a: usize,
+        lasts: SimTime,
+    ) {
+        self.make_unreachable(eng, a, lasts);
+        for r in members(self.az_members[a]) {
+            self.lose(eng, r);
+        }
+    }
+
+    fn draw_lasts<Q: EventQueue<Event>>(
+        eng: &mut Engine<Event, Q>,
+        p: &Option<Process>,
+    ) -> SimTime {
+        match p.as_ref().and_then(|p| p.lasts.as_ref()) {
+            // A zero-length failure would be invisible; 1 µs is the finest tick.
+            Some(d) => d.sample(eng.rng()).max(SimTime(1)),
+            None => SimTime(1),
+        }
+    }
+
+    /// Applies one event; returns the change to record, if any.
+    fn apply<Q: EventQueue<Event>>(
+        &mut self,
+        ev: Event,
+        eng: &mut Engine<Event, Q>,
+    ) -> Option<(Change, Target)> {
+        let cfg: &'c Config = self.cfg;
+        let f = &cfg.failures;
+        match ev {
+            Event::Scripted(i) => {
+                let s = &cfg.events[i as usize];
+                let (t, lasts) = (s.target, s.lasts);
+                match s.kind {
+                    ScriptedKind::NodeCrash => self
+                        .crash(eng, t, lasts)
+                        .then_some((Change::NodeCrash, Target::Node(t))),
+                    ScriptedKind::NodeLoss => self
+                        .lose(eng, t)
+                        .then_some((Change::NodeLoss, Target::Node(t))),
+                    ScriptedKind::AzOutage => {
+                        self.make_unreachable(eng, t, lasts);
+                        Some((Change::AzOutage, Target::Az(t)))
+                    }
+                    ScriptedKind::AzLoss => {
+                        self.lose_az(eng, t, lasts);
+                        Some((Change::AzLoss, Target::Az(t)))
+                    }
+                }
+            }
+            Event::NodeCrashDue(r) => {
+                let lasts = Self::draw_lasts(eng, &f.node_crash);
+                let r = r as usize;
+                self.crash(eng, r, lasts)
+                    .then_some((Change::NodeCrash, Target::Node(r)))
+            }
+            Event::NodeLossDue(r) => {
+                let r = r as usize;
+                self.lose(eng, r)
+                    .then_some((Change::NodeLoss, Target::Node(r)))
+            }
+            Event::AzOutageDue(a) => {
+                let lasts = Self::draw_lasts(eng, &f.az_outage);
+                self.make_unreachable(eng, a as usize, lasts);
+                Some((Change::AzOutage, Target::Az(a as usize)))
+            }
+            Event::AzLossDue(a) => {
+                let lasts = Self::draw_lasts(eng, &f.az_loss);
+                self.lose_az(eng, a as usize, lasts);
+                Some((Change::AzLoss, Target::Az(a as usize)))
+            }
+            Event::NodeRecovered(r) => {
+                self.crashed &= !bit(r as usize);
+                Some((Change::NodeRecover, Target::Node(r as usize)))
+            }
+            Event::AzRecovered(a) => {
+                self.az_unreachable &= !(1 << a);
+                self.in_dark_az &= !self.az_members[a as usize];
+                Some((Change::AzRecover, Target::Az(a as usize)))
+            }
+            Event::Detected(r) => {
+                if self.data[r as usize] == (Data::Lost { detected: false }) {
+                    self.set_data(r as usize, Data::Lost { detected: true });
+                }
+                None
+            }
+            Event::RepairDone(r) => {
+                self.set_data(
+                    r as usize,
+                    Data::Present {
+                        current: true,
+                        pos: self.wclock,
+                    },
+                );
+                Some((Change::RepairDone, Target::Node(r as usize)))
+            }
+            Event::CatchupDone(r) => {
+                let r = r as usize;
+                self.catching &= !bit(r);
+                self.set_data(
+                    r,
+                    Data::Present {
+                        current: true,
+                        pos: self.wclock,
+                    },
+                );
+                Some((Change::CatchUp, Target::Node(r)))
+            }
+            Event::GiveUp(r) => {
+                let r = r as usize;
+                self.giveup_armed &= !bit(r);
+                if self.present & !self.reachable() & bit(r) == 0 {
+                    return None;
+                }
+                self.set_data(r, Data::Lost { detected: true });
+                if self.crashed & bit(r) != 0 {
+                    // SPEC: the node's later return is ignored.
+                    self.crashed &= !bit(r);
+                    eng.cancel(Self::node_slot(r, RETURN));
+                }
+                Some((Change::Replace, Target::Node(r)))
+            }
+            Event::Restored => {
+                self.restore(eng);
+                Some((Change::Restore, Target::Group))
+            }
+        }
+    }
+
+    // ----- rules ----------------------------------------------------------------
+
+    /// Passive consequences of the current state: rule 1's staleness and the
+    /// abandonment of repairs and catch-ups whose conditions no longer hold.
+    fn settle<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>) {
+        let reach = self.reachable();
+        let uc = self.current & reach;
+        if self.cfg.quorum.write_ok(uc) {
+            // Rule 1: replicas that are not up miss the next record.
+            for r in members(self.current & !reach) {
+                self.set_data(
+                    r,
+                    Data::Present {
+                        current: false,
+                        pos: self.wclock,
+                    },
+                );
+            }
+        }
+        for r in members(self.repairing) {
+            let Data::Repairing { src } = self.data[r] else {
+                continue;
+            };
+            if uc & bit(src as usize) == 0 || reach & bit(r) == 0 {
+                self.set_data(r, Data::Lost { detected: true });
+                self.stop_work(eng, r);
+            }
+        }
+        for r in members(self.catching) {
+            let src = self.catchup_src[r] as usize;
+            if reach & bit(r) == 0 || uc & bit(src) == 0 || self.current & bit(r) != 0 {
+                self.stop_work(eng, r);
+            }
+        }
+    }
+
+    /// Rule 2: up, stale replicas start (or, with zero `catchup_time`, finish)
+    /// catching up from the first up, current peer.
+    fn catch_up<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>) -> bool {
+        let waiting = self.present & !self.current & !self.catching & self.reachable();
+        let mut changed = false;
+        for r in members(waiting) {
+            let Some(src) = self.first_up_current() else {
+                return changed;
+            };
+            let d = self.cfg.catchup_time.sample(eng.rng());
+            if d.0 == 0 {
+                self.set_data(
+                    r,
+                    Data::Present {
+                        current: true,
+                        pos: self.wclock,
+                    },
+                );
+                self.emit(eng.now(), Change::CatchUp, Target::Node(r));
+                changed = true;
+            } else {
+                self.catching |= bit(r);
+                self.catchup_src[r] = src as u16;
+                self.after(
+                    eng,
+                    Self::node_slot(r, WORK),
+                    d,
+                    OTHER,
+                    Event::CatchupDone(r as u16),
+                );
+            }
+        }
+        changed
+    }
+
+    /// Rule 4: detected lost replicas on reachable nodes start repairing from
+    /// the first up, current peer.
+    fn re_replicate<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>) -> bool {
+        let ready = self.lost_detected & self.reachable();
+        let mut changed = false;
+        for r in members(ready) {
+            let Some(src) = self.first_up_current() else {
+                return changed;
+            };
+            let d = self.cfg.repair_time.sample(eng.rng());
+            changed = true;
+            if d.0 == 0 {
+                self.set_data(
+                    r,
+                    Data::Present {
+                        current: true,
+                        pos: self.wclock,
+                    },
+                );
+                self.emit(eng.now(), Change::RepairDone, Target::Node(r));
+            } else {
+                self.set_data(r, Data::Repairing { src: src as u16 });
+                self.after(
+                    eng,
+                    Self::node_slot(r, WORK),
+                    d,
+                    OTHER,
+                    Event::RepairDone(r as u16),
+                );
+                self.emit(eng.now(), Change::RepairStart, Target::Node(r));
+            }
+        }
+        changed
+    }
+
+    /// Rule 5: when no replica holds the latest acknowledged write, count a
+    /// data loss and carry on from the freshest survivors, or restore.
+    fn check_data_loss<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>) -> bool {
+        if self.restoring || self.current != 0 {
+            return false;
+        }
+        let now = eng.now();
+        self.stats.data_loss_events += 1;
+        self.stats.first_data_loss.get_or_insert(now);
+        let freshest = members(self.present)
+            .filter_map(|r| match self.data[r] {
+                Data::Present { pos, .. } => Some(pos),
+                _ => None,
+            })
+            .max();
+        match freshest {
+            Some(best) => {
+                self.stats.lost_write_us += self.wclock - best;
+                self.wclock = best;
+                for r in members(self.present) {
+                    if let Data::Present { pos, .. } = self.data[r] {
+                        self.set_data(
+                            r,
+                            Data::Present {
+                                current: pos == best,
+                                pos,
+                            },
+                        );
+                    }
+                }
+                self.emit(now, Change::DataLoss, Target::Group);
+            }
+            None => {
+                let lag = self.cfg.backup_lag.0.min(self.wclock);
+                self.stats.lost_write_us += lag;
+                self.wclock -= lag;
+                self.restoring = true;
+                self.emit(now, Change::DataLoss, Target::Group);
+                let d = self.cfg.restore_time.sample(eng.rng());
+                if d.0 == 0 {
+                    self.restore(eng);
+                    self.emit(now, Change::Restore, Target::Group);
+                } else {
+                    let slot = self.restore_slot();
+                    self.after(eng, slot, d, OTHER, Event::Restored);
+                }
+            }
+        }
+        true
+    }
+
+    /// Every replica gets the restored data and is current.
+    fn restore<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>) {
+        self.restoring = false;
+        for r in 0..self.data.len() {
+            self.stop_work(eng, r);
+            self.set_data(
+                r,
+                Data::Present {
+                    current: true,
+                    pos: self.wclock,
+                },
+            );
+        }
+    }
+
+    /// Samples availability, and arms or cancels failure processes and
+    /// give-up timers for nodes and AZs whose up-state changed.
+    fn after_event<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>) {
+        let reach = self.reachable();
+        let (up, uc) = (self.present & reach, self.current & reach);
+        let now = eng.now();
+        self.write_ok = self.cfg.quorum.write_ok(uc);
+        self.stats.write.observe(now, self.write_ok);
+        self.stats
+            .read
+            .observe(now, self.cfg.quorum.read_ok(up, uc));
+        let cfg: &'c Config = self.cfg;
+        let f = &cfg.failures;
+        for r in members(up ^ self.procs_on) {
+            let node_up = up & bit(r) != 0;
+            self.procs_on ^= bit(r);
+            for (k, p, ev) in [
+                (CRASH_PROC, &f.node_crash, Event::NodeCrashDue(r as u16)),
+                (LOSS_PROC, &f.node_loss, Event::NodeLossDue(r as u16)),
+            ] {
+                if let Some(p) = p {
+                    if node_up {
+                        let d = p.every.sample(eng.rng()).max(SimTime(1));
+                        self.after(eng, Self::node_slot(r, k), d, OTHER, ev);
+                    } else {
+                        eng.cancel(Self::node_slot(r, k));
+                    }
+                }
+            }
+        }
+        if let Some(rda) = &cfg.replace_down_after {
+            let down = self.present & !reach;
+            for r in members(down ^ self.giveup_armed) {
+                self.giveup_armed ^= bit(r);
+                if down & bit(r) != 0 {
+                    let d = rda.sample(eng.rng()).max(SimTime(1));
+                    self.after(
+                        eng,
+                        Self::node_slot(r, GIVE_UP_TIMER),
+                        d,
+                        GIVE_UP,
+                        Event::GiveUp(r as u16),
+                    );
+                } else {
+                    eng.cancel(Self::node_slot(r, GIVE_UP_TIMER));
+                }
+            }
+        }
+        let all_azs = low_bits(self.az_until.len());
+        let az_up = all_azs & !self.az_unreachable;
+        for a in members(az_up ^ self.az_procs_on) {
+            self.az_procs_on ^= 1 << a;
+            for (k, p, ev) in [
+                (0, &f.az_outage, Event::AzOutageDue(a as u16)),
+                (1, &f.az_loss, Event::AzLossDue(a as u16)),
+            ] {
+                if let Some(p) = p {
+                    let slot = self.az_slot(a, k);
+                    if az_up & (1 << a) != 0 {
+                        let d = p.every.sample(eng.rng()).max(SimTime(1));
+                        self.after(eng, slot, d, OTHER, ev);
+                    } else {
+                        eng.cancel(slot);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<O: Observer> Model for ProtectionGroup<'_, O> {
+    type Event = Event;
+
+    fn handle<Q: EventQueue<Event>>(&mut self, ev: Event, eng: &mut Engine<Event, Q>) {
+        let now = eng.now();
+        if now > self.last_t {
+            if self.write_ok {
+                self.wclock += now.0 - self.last_t.0;
+            }
+            self.last_t = now;
+        }
+        if let Some((change, target)) = self.apply(ev, eng)
+            && O::ENABLED
+        {
+            // The row shows the settled state; settling is idempotent, so the
+            // fast path leaves it to the loop below.
+            self.settle(eng);
+            self.emit(now, change, target);
+        }
+        loop {
+            self.settle(eng);
+            if self.catch_up(eng) || self.re_replicate(eng) || self.check_data_loss(eng) {
+                continue;
+            }
+            break;
+        }
+        self.after_event(eng);
+    }
+}
