@@ -20,6 +20,10 @@ pub enum Command {
     Run(RunArgs),
     /// Validate a scenario and print what it sets up.
     Check(CheckArgs),
+    /// Monte Carlo over a grid of scenario values; one CSV row per grid point.
+    Sweep(SweepArgs),
+    /// Combine the partial files of a sharded sweep into its CSV.
+    Merge(MergeArgs),
 }
 
 /// `--seed` and `--horizon`, shared by commands that load a scenario.
@@ -33,6 +37,9 @@ pub struct ScenarioArgs {
     /// Simulated time of one run, e.g. 30d (overrides the file's `horizon`).
     #[arg(long)]
     pub horizon: Option<String>,
+    /// Set a dotted scenario key, e.g. `--set failures.node_loss.every=2y` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
 }
 
 /// `aurora-sim run`.
@@ -55,4 +62,44 @@ pub struct CheckArgs {
     /// Scenario and overrides.
     #[command(flatten)]
     pub scenario: ScenarioArgs,
+}
+
+/// `aurora-sim sweep`.
+#[derive(Args, Debug)]
+pub struct SweepArgs {
+    /// Scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Trials (independent runs) per grid point.
+    #[arg(long)]
+    pub trials: u64,
+    /// A key and its values: `KEY=1y,2y,5y`, `KEY=lin:START:STOP:N` or
+    /// `KEY=log:START:STOP:N` (repeatable: the grid is their product).
+    #[arg(long, value_name = "KEY=VALUES")]
+    pub vary: Vec<String>,
+    /// Base seed (default: the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores). The output does not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Run only shard K of N and write a partial file for `merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Output CSV (or partial file with --shard).
+    #[arg(long, value_name = "FILE.csv")]
+    pub out: PathBuf,
+    /// No progress bar and no notes on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `aurora-sim merge`.
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// Partial files written by `sweep --shard K/N`, one per shard.
+    #[arg(required = true)]
+    pub parts: Vec<PathBuf>,
+    /// Output CSV.
+    #[arg(long, value_name = "FILE.csv")]
+    pub out: PathBuf,
 }

@@ -2,11 +2,12 @@
 //! text for stdout; `main` prints it and maps errors to exit codes.
 
 use crate::analysis::run;
-use crate::cli::{CheckArgs, Command, RunArgs, ScenarioArgs};
+use crate::analysis::sweep::{self, Part, Plan, Shard};
+use crate::cli::{CheckArgs, Command, MergeArgs, RunArgs, ScenarioArgs, SweepArgs};
 use crate::engine::HeapQueue;
 use crate::error::Error;
 use crate::output::{json::RunJson, report, timeline::TimelineCsv, write_atomic};
-use crate::scenario::{self, Overrides, Scenario};
+use crate::scenario::{self, Assignment, Overrides, Scenario};
 use crate::time::parse_duration;
 use std::time::Instant;
 
@@ -15,6 +16,8 @@ pub fn dispatch(cmd: Command) -> Result<String, Error> {
     match cmd {
         Command::Run(a) => run_cmd(a),
         Command::Check(a) => check_cmd(a),
+        Command::Sweep(a) => sweep_cmd(a),
+        Command::Merge(a) => merge_cmd(a),
     }
 }
 
@@ -34,7 +37,15 @@ fn load(a: &ScenarioArgs) -> Result<Scenario, Error> {
         horizon,
         seed: a.seed,
     };
-    Ok(scenario::load(&a.scenario, &ov)?)
+    let sets = a
+        .set
+        .iter()
+        .map(|s| {
+            Assignment::parse(s)
+                .ok_or_else(|| Error::flag("--set", format!("`{s}` is not KEY=VALUE")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(scenario::load_with(&a.scenario, &sets, "--set", &ov)?)
 }
 
 fn run_cmd(a: RunArgs) -> Result<String, Error> {
@@ -70,4 +81,51 @@ fn check_cmd(a: CheckArgs) -> Result<String, Error> {
         &sc,
         &a.scenario.scenario.display().to_string(),
     ))
+}
+
+fn sweep_cmd(a: SweepArgs) -> Result<String, Error> {
+    if a.threads == Some(0) {
+        return Err(Error::flag("--threads", "must be at least 1"));
+    }
+    let axes = a
+        .vary
+        .iter()
+        .map(|v| sweep::parse_vary(v))
+        .collect::<Result<Vec<_>, _>>()?;
+    let shard = a.shard.as_deref().map(Shard::parse).transpose()?;
+    let (src, label) = scenario::read(&a.scenario)?;
+    let plan = Plan::new(
+        &label,
+        &src,
+        axes,
+        a.trials,
+        a.seed,
+        shard.unwrap_or(Shard::ALL),
+    )?;
+    let (lo, hi) = plan.shard.trials(plan.trials);
+    let pb = sweep::progress_bar((hi - lo) * plan.points.len() as u64, a.quiet);
+    let stats = sweep::execute(&plan, a.threads, &pb)?;
+    pb.finish_and_clear();
+    let bytes = match shard {
+        Some(_) => Part::new(&plan, &stats).render(),
+        None => sweep::render_csv(&plan.axes, &stats)?,
+    };
+    write_atomic(&a.out, &bytes)?;
+    if !a.quiet {
+        eprint!("{}", sweep::replay_hints(&plan, &stats));
+    }
+    Ok(String::new())
+}
+
+fn merge_cmd(a: MergeArgs) -> Result<String, Error> {
+    let mut parts = Vec::new();
+    for p in &a.parts {
+        let label = p.display().to_string();
+        let text = std::fs::read_to_string(p)
+            .map_err(|e| Error::flag(&label, format!("cannot read file: {e}")))?;
+        parts.push((label, text));
+    }
+    let (csv, _) = sweep::merge(&parts)?;
+    write_atomic(&a.out, &csv)?;
+    Ok(String::new())
 }

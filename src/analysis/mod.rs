@@ -1,3 +1,6 @@
-//! Analyses built on the model: single runs (`run`).
+//! Analyses built on the model: single runs (`run`), Monte Carlo sweeps
+//! (`sweep`) and their statistics (`stats`).
 
 pub mod run;
+pub mod stats;
+pub mod sweep;

@@ -4,6 +4,7 @@ mod bad_input;
 mod check;
 mod proptests;
 mod run;
+mod sweep;
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
