@@ -24,6 +24,8 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Combine the partial files of a sharded sweep into its CSV.
     Merge(MergeArgs),
+    /// Exact long-run availability and mean time to data loss (Markov chain).
+    Analyze(AnalyzeArgs),
 }
 
 /// `--seed` and `--horizon`, shared by commands that load a scenario.
@@ -102,4 +104,18 @@ pub struct MergeArgs {
     /// Output CSV.
     #[arg(long, value_name = "FILE.csv")]
     pub out: PathBuf,
+}
+
+/// `aurora-sim analyze`.
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    /// Scenario and overrides.
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// Print one JSON object instead of the report.
+    #[arg(long)]
+    pub json: bool,
+    /// Replace non-exponential timings by exponentials of the same mean (listed).
+    #[arg(long)]
+    pub approx: bool,
 }

@@ -1,11 +1,13 @@
 //! One function per subcommand: load, analyse, render, write. Each returns the
 //! text for stdout; `main` prints it and maps errors to exit codes.
 
+use crate::analysis::markov::{self, AnalyzeError};
 use crate::analysis::run;
 use crate::analysis::sweep::{self, Part, Plan, Shard};
-use crate::cli::{CheckArgs, Command, MergeArgs, RunArgs, ScenarioArgs, SweepArgs};
+use crate::cli::{AnalyzeArgs, CheckArgs, Command, MergeArgs, RunArgs, ScenarioArgs, SweepArgs};
 use crate::engine::HeapQueue;
 use crate::error::Error;
+use crate::error::InputError;
 use crate::output::{json::RunJson, report, timeline::TimelineCsv, write_atomic};
 use crate::scenario::{self, Assignment, Overrides, Scenario};
 use crate::time::parse_duration;
@@ -18,6 +20,7 @@ pub fn dispatch(cmd: Command) -> Result<String, Error> {
         Command::Check(a) => check_cmd(a),
         Command::Sweep(a) => sweep_cmd(a),
         Command::Merge(a) => merge_cmd(a),
+        Command::Analyze(a) => analyze_cmd(a),
     }
 }
 
@@ -128,4 +131,34 @@ fn merge_cmd(a: MergeArgs) -> Result<String, Error> {
     let (csv, _) = sweep::merge(&parts)?;
     write_atomic(&a.out, &csv)?;
     Ok(String::new())
+}
+
+fn analyze_cmd(a: AnalyzeArgs) -> Result<String, Error> {
+    let sc = load(&a.scenario)?;
+    let path = a.scenario.scenario.display().to_string();
+    let started = Instant::now();
+    let result = markov::analyze(&sc.config, a.approx).map_err(|e| match e {
+        AnalyzeError::NotExponential(s) => Error::Input(
+            InputError::new(
+                &path,
+                format!(
+                    "{} is not exponential or zero, so the Markov chain would not be exact; \
+                 pass --approx to use an exponential of the same mean ({:.6} s)",
+                    s.was, s.mean_secs
+                ),
+            )
+            .with_key(s.timing.key()),
+        ),
+        AnalyzeError::TooLarge(n) => Error::Input(InputError::new(
+            &path,
+            format!("the Markov chain has more than {n} states; use fewer AZs or nodes per AZ"),
+        )),
+        AnalyzeError::Numerical(m) => Error::Internal(format!("analysis failed: {m}")),
+    })?;
+    let wall = started.elapsed().as_secs_f64();
+    Ok(if a.json {
+        crate::output::json::AnalyzeJson::new(&sc, &result).render()
+    } else {
+        report::analyze_report(&sc, &path, &result, wall)
+    })
 }

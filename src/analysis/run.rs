@@ -26,3 +26,16 @@ pub fn simulate_observed<O: Observer, Q: EventQueue<Event>>(
 pub fn simulate(cfg: &Config, seed: u64, horizon: SimTime) -> Result<RunStats, Error> {
     simulate_observed::<_, HeapQueue<Event>>(cfg, seed, 0, horizon, NoObserver).map(|(s, _)| s)
 }
+
+/// Time of the first data loss of a run on `seed` (stopping there), or
+/// `None` if none happens before `horizon`.
+pub fn first_loss(cfg: &Config, seed: u64, horizon: SimTime) -> Result<Option<SimTime>, Error> {
+    let mut eng: Engine<Event, HeapQueue<Event>> = Engine::new(seed, 0);
+    let mut pg = ProtectionGroup::new(cfg, NoObserver).stop_at_first_loss();
+    pg.start(&mut eng);
+    eng.run_until(&mut pg, horizon);
+    let (stats, _) = pg
+        .finish(horizon, eng.events_processed())
+        .map_err(|e| Error::Internal(format!("simulation fault: {e}")))?;
+    Ok(stats.first_data_loss)
+}

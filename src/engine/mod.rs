@@ -40,6 +40,11 @@ pub trait Model {
         ev: Self::Event,
         engine: &mut Engine<Self::Event, Q>,
     );
+
+    /// Whether the run should end early (checked after every event).
+    fn stopped(&self) -> bool {
+        false
+    }
 }
 
 /// Errors the engine reports instead of panicking.
@@ -132,9 +137,9 @@ impl<E, Q: EventQueue<E>> Engine<E, Q> {
         Ok(())
     }
 
-    /// Runs the model until the queue is empty or the next event is at or
-    /// after `horizon` (the run covers `[0, horizon)`); the clock stops at the
-    /// last event handled.
+    /// Runs the model until the queue is empty, the next event is at or after
+    /// `horizon` (the run covers `[0, horizon)`), or the model says it has
+    /// stopped; the clock stops at the last event handled.
     pub fn run_until<M: Model<Event = E>>(&mut self, model: &mut M, horizon: SimTime) {
         while let Some(at) = self.queue.peek_time() {
             if at >= horizon {
@@ -146,6 +151,9 @@ impl<E, Q: EventQueue<E>> Engine<E, Q> {
             self.now = at;
             self.processed += 1;
             model.handle(ev, self);
+            if model.stopped() {
+                break;
+            }
         }
     }
 }

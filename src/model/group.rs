@@ -94,6 +94,7 @@ pub struct ProtectionGroup<'c, O: Observer> {
     stats: RunStats,
     fault: Option<EngineError>,
     letters: Vec<u8>,
+    stop_at_loss: bool,
     observer: O,
 }
 
@@ -138,8 +139,15 @@ impl<'c, O: Observer> ProtectionGroup<'c, O> {
             stats: RunStats::default(),
             fault: None,
             letters: vec![b'C'; v],
+            stop_at_loss: false,
             observer,
         }
+    }
+
+    /// Ends the run at the first data loss (for time-to-first-loss estimates).
+    pub fn stop_at_first_loss(mut self) -> Self {
+        self.stop_at_loss = true;
+        self
     }
 
     /// Schedules the scripted events and the first background failures, and
@@ -769,5 +777,9 @@ impl<O: Observer> Model for ProtectionGroup<'_, O> {
             break;
         }
         self.after_event(eng);
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop_at_loss && self.stats.data_loss_events > 0
     }
 }

@@ -1,5 +1,6 @@
 //! The `run --json` object: this struct *is* the contract (SPEC §3).
 
+use crate::analysis::markov::Analysis;
 use crate::model::RunStats;
 use crate::scenario::Scenario;
 use serde::Serialize;
@@ -76,3 +77,83 @@ impl<'a> RunJson<'a> {
         s
     }
 }
+
+/// One substitution made by `analyze --approx`.
+#[derive(Serialize, Debug)]
+pub struct ApproxJson {
+    /// Scenario key of the timing.
+    pub key: &'static str,
+    /// Its distribution.
+    pub was: String,
+    /// The mean of the exponential used instead.
+    pub exponential_mean_seconds: f64,
+}
+
+/// `analyze --json`.
+#[derive(Serialize, Debug)]
+pub struct AnalyzeJson<'a> {
+    /// Scenario `name`.
+    pub scenario: &'a str,
+    /// Long-run write availability.
+    pub write_availability: f64,
+    /// Long-run read availability.
+    pub read_availability: f64,
+    /// 1 − write availability, computed directly.
+    pub write_unavailability: f64,
+    /// 1 − read availability, computed directly.
+    pub read_unavailability: f64,
+    /// Mean time from all-current to the first data loss; null if impossible.
+    pub mttdl_seconds: Option<f64>,
+    /// The same in years of 365 days.
+    pub mttdl_years: Option<f64>,
+    /// States after symmetry reduction.
+    pub states: usize,
+    /// States without it.
+    pub states_before_symmetry: f64,
+    /// The solver used.
+    pub solver: &'static str,
+    /// Timings replaced with `--approx`.
+    pub approximations: Vec<ApproxJson>,
+    /// Scripted events in the file (not part of the chain).
+    pub scripted_events_ignored: usize,
+}
+
+impl<'a> AnalyzeJson<'a> {
+    /// Builds the JSON view of an analysis.
+    pub fn new(sc: &'a Scenario, a: &Analysis) -> Self {
+        AnalyzeJson {
+            scenario: &sc.name,
+            write_availability: a.write_availability,
+            read_availability: a.read_availability,
+            write_unavailability: a.write_unavailability,
+            read_unavailability: a.read_unavailability,
+            mttdl_seconds: a.mttdl_seconds,
+            mttdl_years: a.mttdl_seconds.map(|s| s / (365.0 * 86_400.0)),
+            states: a.states,
+            states_before_symmetry: a.states_before_symmetry,
+            solver: SOLVER,
+            approximations: a
+                .substitutions
+                .iter()
+                .map(|s| ApproxJson {
+                    key: s.timing.key(),
+                    was: s.was.clone(),
+                    exponential_mean_seconds: s.mean_secs,
+                })
+                .collect(),
+            scripted_events_ignored: sc.config.events.len(),
+        }
+    }
+
+    /// Pretty JSON text with a trailing newline.
+    pub fn render(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self)
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+        s.push('\n');
+        s
+    }
+}
+
+/// How `analyze` solves the chain.
+pub const SOLVER: &str =
+    "sparse GTH elimination (subtraction-free Gaussian elimination on the generator)";

@@ -1,5 +1,6 @@
 //! Readable text: the `run` report and the `check` summary.
 
+use crate::analysis::markov::Analysis;
 use crate::model::{Config, Dist, Process, RunStats};
 use crate::scenario::Scenario;
 use crate::time::{SimTime, format_duration};
@@ -233,6 +234,91 @@ pub fn check_report(sc: &Scenario, path: &str) -> String {
             e.kind.as_str()
         );
     }
+    s
+}
+
+/// The `analyze` report.
+pub fn analyze_report(sc: &Scenario, path: &str, a: &Analysis, wall_seconds: f64) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} — exact analysis of the background failures (continuous-time Markov chain)",
+        sc.name
+    );
+    let _ = writeln!(
+        s,
+        "  {} replicas in {} AZs, {}",
+        sc.config.layout.replicas(),
+        sc.config.layout.azs.len(),
+        sc.config.quorum.describe()
+    );
+    if !sc.config.events.is_empty() {
+        let _ = writeln!(
+            s,
+            "  note: the {} scripted event(s) of {path} are ignored (the chain models background failures only)",
+            sc.config.events.len()
+        );
+    }
+    for sub in &a.substitutions {
+        let _ = writeln!(
+            s,
+            "  approximation: {} = {} replaced by exponential(mean {:.6} s)",
+            sub.timing.key(),
+            sub.was,
+            sub.mean_secs
+        );
+    }
+    let _ = writeln!(s, "\n                      {:<28}reads", "writes");
+    let av = |a: f64, u: f64| {
+        format!(
+            "{} ({} nines)",
+            percent(a),
+            if u > 0.0 {
+                format!("{:.2}", -u.log10())
+            } else {
+                "∞".into()
+            }
+        )
+    };
+    let _ = writeln!(
+        s,
+        "  availability        {:<28}{}",
+        av(a.write_availability, a.write_unavailability),
+        av(a.read_availability, a.read_unavailability)
+    );
+    let _ = writeln!(
+        s,
+        "  unavailability      {:<28.6e}{:.6e}",
+        a.write_unavailability, a.read_unavailability
+    );
+    let year = 365.0 * 86_400.0;
+    let _ = writeln!(
+        s,
+        "  per year            {:<28}{}\n",
+        format_duration(SimTime::from_secs_f64(a.write_unavailability * year)),
+        format_duration(SimTime::from_secs_f64(a.read_unavailability * year))
+    );
+    match a.mttdl_seconds {
+        Some(m) => {
+            let _ = writeln!(
+                s,
+                "  mean time to data loss  {:.6e} s = {:.6e} years (from all replicas current)",
+                m,
+                m / year
+            );
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "  mean time to data loss  never (data loss is impossible under these processes)"
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
+        "  states              {} ({} before symmetry reduction); solved by sparse GTH elimination in {:.3} s",
+        a.states, a.states_before_symmetry, wall_seconds
+    );
     s
 }
 

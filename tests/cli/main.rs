@@ -1,5 +1,6 @@
 //! CLI tests: the real binary, one test per SPEC promise and bad-input class.
 
+mod analyze;
 mod bad_input;
 mod check;
 mod proptests;

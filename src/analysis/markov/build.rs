@@ -1,0 +1,650 @@
+//! The state space of a protection group's background failures as a CTMC.
+//!
+//! A state holds, per AZ, whether it is up, in an outage, or dark after a loss,
+//! and per replica one code: lost (undetected / detected), repairing, or
+//! present with a *stale rank* (0 = current; k = the k-th freshest group of
+//! stale replicas, which decides who becomes current after a data loss) and a
+//! crashed bit. With exponential timings the identity of a repair or catch-up
+//! source does not matter (a restart from another source is memoryless), so it
+//! is not kept. Zero timings are applied inside [`Space::close`], the same
+//! deterministic rule fixpoint as the simulator's, so no vanishing state is
+//! ever stored. Nodes of an AZ, and AZs, are interchangeable: states are kept in
+//! a canonical sorted form.
+
+use crate::model::{Config, Dist, Quorum};
+use std::collections::HashMap;
+
+pub(super) const LU: u8 = 0;
+pub(super) const LD: u8 = 1;
+pub(super) const REP: u8 = 2;
+const PRESENT: u8 = 3;
+
+/// Present replica code: stale rank (0 = current) and crashed bit.
+fn present(rank: u8, crashed: bool) -> u8 {
+    PRESENT + 2 * rank + crashed as u8
+}
+fn is_present(c: u8) -> bool {
+    c >= PRESENT
+}
+fn rank(c: u8) -> u8 {
+    (c - PRESENT) / 2
+}
+fn crashed(c: u8) -> bool {
+    is_present(c) && (c - PRESENT) % 2 == 1
+}
+
+pub(super) const AZ_UP: u8 = 0;
+const AZ_OUT: u8 = 1;
+const AZ_DARK: u8 = 2;
+
+/// How the chain treats one timing.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum Rate {
+    /// Never happens (process absent).
+    Never,
+    /// Instantaneous (zero).
+    Instant,
+    /// Exponential with this rate per second.
+    Exp(f64),
+}
+
+/// A timing the chain may use, named as in the scenario file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Timing {
+    /// `failures.node_crash.every`.
+    CrashEvery,
+    /// `failures.node_crash.lasts`.
+    CrashLasts,
+    /// `failures.node_loss.every`.
+    LossEvery,
+    /// `failures.az_outage.every`.
+    OutageEvery,
+    /// `failures.az_outage.lasts`.
+    OutageLasts,
+    /// `failures.az_loss.every`.
+    AzLossEvery,
+    /// `failures.az_loss.lasts`.
+    AzLossLasts,
+    /// `cluster.detection_delay`.
+    Detection,
+    /// `cluster.repair_time`.
+    Repair,
+    /// `cluster.catchup_time`.
+    Catchup,
+    /// `cluster.restore_time`.
+    Restore,
+    /// `cluster.replace_down_after`.
+    GiveUp,
+}
+
+impl Timing {
+    /// The scenario key.
+    pub fn key(self) -> &'static str {
+        match self {
+            Timing::CrashEvery => "failures.node_crash.every",
+            Timing::CrashLasts => "failures.node_crash.lasts",
+            Timing::LossEvery => "failures.node_loss.every",
+            Timing::OutageEvery => "failures.az_outage.every",
+            Timing::OutageLasts => "failures.az_outage.lasts",
+            Timing::AzLossEvery => "failures.az_loss.every",
+            Timing::AzLossLasts => "failures.az_loss.lasts",
+            Timing::Detection => "cluster.detection_delay",
+            Timing::Repair => "cluster.repair_time",
+            Timing::Catchup => "cluster.catchup_time",
+            Timing::Restore => "cluster.restore_time",
+            Timing::GiveUp => "cluster.replace_down_after",
+        }
+    }
+
+    const ALL: [Timing; 12] = [
+        Timing::CrashEvery,
+        Timing::CrashLasts,
+        Timing::LossEvery,
+        Timing::OutageEvery,
+        Timing::OutageLasts,
+        Timing::AzLossEvery,
+        Timing::AzLossLasts,
+        Timing::Detection,
+        Timing::Repair,
+        Timing::Catchup,
+        Timing::Restore,
+        Timing::GiveUp,
+    ];
+}
+
+/// A non-exponential timing the chain met.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Substitution {
+    /// Which timing.
+    pub timing: Timing,
+    /// Its distribution, described.
+    pub was: String,
+    /// Mean in seconds (the exponential used with `--approx`).
+    pub mean_secs: f64,
+}
+
+/// One transition: target state, rate (1/s), and whether it is a data loss.
+pub(super) type Arc = (u32, f64, bool);
+
+/// The explored chain.
+pub(super) struct Space {
+    pub azs: usize,
+    pub per_az: usize,
+    quorum: Quorum,
+    rates: HashMap<Timing, Rate>,
+    /// Non-exponential timings: with `approx` they become exponential; without,
+    /// meeting one is an error.
+    non_exp: HashMap<Timing, Substitution>,
+    approx: bool,
+    /// Timings the chain actually used.
+    pub used: Vec<Timing>,
+    pub states: Vec<Vec<u8>>,
+    index: HashMap<Vec<u8>, u32>,
+    pub arcs: Vec<Vec<Arc>>,
+}
+
+fn classify(d: Option<&Dist>) -> Result<Rate, Substitution> {
+    match d {
+        None => Ok(Rate::Never),
+        Some(Dist::Fixed(t)) if t.0 == 0 => Ok(Rate::Instant),
+        Some(Dist::Exponential { mean, .. }) => Ok(Rate::Exp(1.0 / mean.as_secs_f64())),
+        Some(other) => Err(Substitution {
+            timing: Timing::Repair,
+            was: other.describe(),
+            mean_secs: other.mean_secs(),
+        }),
+    }
+}
+
+/// The error when the chain meets a timing it cannot treat exactly.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotExponential(pub Substitution);
+
+impl Space {
+    pub fn new(cfg: &Config, approx: bool) -> Space {
+        let f = &cfg.failures;
+        let pick = |t: Timing| -> Option<&Dist> {
+            match t {
+                Timing::CrashEvery => f.node_crash.as_ref().map(|p| &p.every),
+                Timing::CrashLasts => f.node_crash.as_ref().and_then(|p| p.lasts.as_ref()),
+                Timing::LossEvery => f.node_loss.as_ref().map(|p| &p.every),
+                Timing::OutageEvery => f.az_outage.as_ref().map(|p| &p.every),
+                Timing::OutageLasts => f.az_outage.as_ref().and_then(|p| p.lasts.as_ref()),
+                Timing::AzLossEvery => f.az_loss.as_ref().map(|p| &p.every),
+                Timing::AzLossLasts => f.az_loss.as_ref().and_then(|p| p.lasts.as_ref()),
+                Timing::Detection => Some(&cfg.detection_delay),
+                Timing::Repair => Some(&cfg.repair_time),
+                Timing::Catchup => Some(&cfg.catchup_time),
+                Timing::Restore => Some(&cfg.restore_time),
+                Timing::GiveUp => cfg.replace_down_after.as_ref(),
+            }
+        };
+        let mut rates = HashMap::new();
+        let mut non_exp = HashMap::new();
+        for t in Timing::ALL {
+            match classify(pick(t)) {
+                Ok(r) => {
+                    rates.insert(t, r);
+                }
+                Err(mut s) => {
+                    s.timing = t;
+                    rates.insert(t, Rate::Exp(1.0 / s.mean_secs));
+                    non_exp.insert(t, s);
+                }
+            }
+        }
+        Space {
+            azs: cfg.layout.azs.len(),
+            per_az: cfg.layout.nodes_per_az,
+            quorum: cfg.quorum.clone(),
+            rates,
+            non_exp,
+            approx,
+            used: Vec::new(),
+            states: Vec::new(),
+            index: HashMap::new(),
+            arcs: Vec::new(),
+        }
+    }
+
+    /// The rate of a timing, recording that the chain uses it.
+    fn rate(&mut self, t: Timing) -> Result<Rate, NotExponential> {
+        let r = self.rates[&t];
+        if r != Rate::Never && !self.used.contains(&t) {
+            if let Some(s) = self.non_exp.get(&t)
+                && !self.approx
+            {
+                return Err(NotExponential(s.clone()));
+            }
+            self.used.push(t);
+        }
+        Ok(r)
+    }
+
+    /// Substitutions made (with `--approx`), in timing order.
+    pub fn substitutions(&self) -> Vec<Substitution> {
+        let mut v: Vec<Substitution> = self
+            .used
+            .iter()
+            .filter_map(|t| self.non_exp.get(t).cloned())
+            .collect();
+        v.sort_by_key(|s| s.timing);
+        v
+    }
+
+    // State layout: [restoring, az_0, reps of az_0…, az_1, reps of az_1…, …].
+    fn width(&self) -> usize {
+        1 + self.per_az
+    }
+
+    fn az_of(&self, r: usize) -> usize {
+        r / self.per_az
+    }
+
+    fn rep_at(&self, r: usize) -> usize {
+        let (a, k) = (r / self.per_az, r % self.per_az);
+        1 + a * self.width() + 1 + k
+    }
+
+    fn az_at(&self, a: usize) -> usize {
+        1 + a * self.width()
+    }
+
+    fn reps(&self) -> usize {
+        self.azs * self.per_az
+    }
+
+    /// Sort nodes within AZs, AZs among themselves, and renumber stale ranks 1…k.
+    fn canonical(&self, s: &mut [u8]) {
+        let w = self.width();
+        let mut blocks: Vec<Vec<u8>> = (0..self.azs)
+            .map(|a| s[1 + a * w..1 + (a + 1) * w].to_vec())
+            .collect();
+        for b in &mut blocks {
+            b[1..].sort_unstable();
+        }
+        blocks.sort_unstable();
+        for (a, b) in blocks.iter().enumerate() {
+            s[1 + a * w..1 + (a + 1) * w].copy_from_slice(b);
+        }
+        let mut ranks: Vec<u8> = (0..self.reps())
+            .map(|r| s[self.rep_at(r)])
+            .filter(|&c| is_present(c) && rank(c) > 0)
+            .map(rank)
+            .collect();
+        ranks.sort_unstable();
+        ranks.dedup();
+        if ranks.last().is_some_and(|&m| m as usize != ranks.len()) {
+            for r in 0..self.reps() {
+                let i = self.rep_at(r);
+                let c = s[i];
+                if is_present(c) && rank(c) > 0 {
+                    let new = ranks.iter().position(|&x| x == rank(c)).unwrap_or(0) as u8 + 1;
+                    s[i] = present(new, crashed(c));
+                }
+            }
+            // Renumbering can change the order inside an AZ block.
+            let mut blocks: Vec<Vec<u8>> = (0..self.azs)
+                .map(|a| s[1 + a * w..1 + (a + 1) * w].to_vec())
+                .collect();
+            for b in &mut blocks {
+                b[1..].sort_unstable();
+            }
+            blocks.sort_unstable();
+            for (a, b) in blocks.iter().enumerate() {
+                s[1 + a * w..1 + (a + 1) * w].copy_from_slice(b);
+            }
+        }
+    }
+
+    /// How far a state is from "all up and current": AZs not up, replicas not
+    /// up-and-current, and restoring. Used to order the elimination.
+    pub(super) fn level(&self, s: &[u8]) -> usize {
+        let azs = (0..self.azs).filter(|&a| s[self.az_at(a)] != AZ_UP).count();
+        let reps = (0..self.reps())
+            .filter(|&r| s[self.rep_at(r)] != present(0, false))
+            .count();
+        s[0] as usize + azs + reps
+    }
+
+    fn reachable(&self, s: &[u8], r: usize) -> bool {
+        s[self.az_at(self.az_of(r))] == AZ_UP && !crashed(s[self.rep_at(r)])
+    }
+
+    /// (up, up-and-current) replica sets.
+    pub(super) fn masks(&self, s: &[u8]) -> (u64, u64) {
+        let (mut up, mut cur) = (0u64, 0u64);
+        for r in 0..self.reps() {
+            let c = s[self.rep_at(r)];
+            if is_present(c) && self.reachable(s, r) {
+                up |= 1 << r;
+                if rank(c) == 0 {
+                    cur |= 1 << r;
+                }
+            }
+        }
+        (up, cur)
+    }
+
+    pub(super) fn write_ok(&self, s: &[u8]) -> bool {
+        let (_, cur) = self.masks(s);
+        self.quorum.write_ok(cur)
+    }
+
+    pub(super) fn read_ok(&self, s: &[u8]) -> bool {
+        let (up, cur) = self.masks(s);
+        self.quorum.read_ok(up, cur)
+    }
+
+    /// A replica is lost (node or AZ loss): detected at once if detection is instant.
+    fn lose(&mut self, s: &mut [u8], r: usize) -> Result<(), NotExponential> {
+        let i = self.rep_at(r);
+        if s[i] == LU || s[i] == LD {
+            return Ok(());
+        }
+        s[i] = if self.rate(Timing::Detection)? == Rate::Instant {
+            LD
+        } else {
+            LU
+        };
+        Ok(())
+    }
+
+    /// The rule fixpoint (SPEC §1 rules 1–5) with zero timings applied at once.
+    /// Returns whether a data loss happened.
+    fn close(&mut self, s: &mut [u8]) -> Result<bool, NotExponential> {
+        let mut lost = false;
+        loop {
+            let mut changed = false;
+            let (_, cur) = self.masks(s);
+            // Rule 1: while write-available, replicas that are not up go stale,
+            // as one new freshest stale group.
+            if self.quorum.write_ok(cur) {
+                let newly: Vec<usize> = (0..self.reps())
+                    .filter(|&r| {
+                        let c = s[self.rep_at(r)];
+                        is_present(c) && rank(c) == 0 && !self.reachable(s, r)
+                    })
+                    .collect();
+                if !newly.is_empty() {
+                    for r in 0..self.reps() {
+                        let c = s[self.rep_at(r)];
+                        if is_present(c) && rank(c) > 0 {
+                            s[self.rep_at(r)] = present(rank(c) + 1, crashed(c));
+                        }
+                    }
+                    for &r in &newly {
+                        let c = s[self.rep_at(r)];
+                        s[self.rep_at(r)] = present(1, crashed(c));
+                    }
+                }
+            }
+            let (_, cur) = self.masks(s);
+            // Repairs need an up, current source and a reachable AZ.
+            for r in 0..self.reps() {
+                let i = self.rep_at(r);
+                if s[i] == REP && (cur == 0 || s[self.az_at(self.az_of(r))] != AZ_UP) {
+                    s[i] = LD;
+                }
+            }
+            // Rule 2 with zero catch-up time.
+            if cur != 0 && self.rate(Timing::Catchup)? == Rate::Instant {
+                for r in 0..self.reps() {
+                    let c = s[self.rep_at(r)];
+                    if is_present(c) && rank(c) > 0 && self.reachable(s, r) {
+                        s[self.rep_at(r)] = present(0, false);
+                        changed = true;
+                    }
+                }
+            }
+            // Rule 4: detected lost replicas in reachable AZs start repairing.
+            let (_, cur) = self.masks(s);
+            if cur != 0 {
+                for r in 0..self.reps() {
+                    let i = self.rep_at(r);
+                    if s[i] == LD && s[self.az_at(self.az_of(r))] == AZ_UP {
+                        s[i] = if self.rate(Timing::Repair)? == Rate::Instant {
+                            present(0, false)
+                        } else {
+                            REP
+                        };
+                        changed = true;
+                    }
+                }
+            }
+            // Rule 5.
+            let any_current = (0..self.reps()).any(|r| {
+                let c = s[self.rep_at(r)];
+                is_present(c) && rank(c) == 0
+            });
+            if s[0] == 0 && !any_current {
+                lost = true;
+                changed = true;
+                let survivors = (0..self.reps()).any(|r| is_present(s[self.rep_at(r)]));
+                if survivors {
+                    // The freshest survivors (lowest stale rank) become current.
+                    let best = (0..self.reps())
+                        .map(|r| s[self.rep_at(r)])
+                        .filter(|&c| is_present(c))
+                        .map(rank)
+                        .min()
+                        .unwrap_or(1);
+                    for r in 0..self.reps() {
+                        let c = s[self.rep_at(r)];
+                        if is_present(c) {
+                            s[self.rep_at(r)] = present(rank(c) - best, crashed(c));
+                        }
+                    }
+                } else {
+                    s[0] = 1;
+                    if self.rate(Timing::Restore)? == Rate::Instant {
+                        self.restore(s);
+                    }
+                }
+            }
+            if !changed {
+                return Ok(lost);
+            }
+        }
+    }
+
+    fn restore(&self, s: &mut [u8]) {
+        s[0] = 0;
+        for r in 0..self.reps() {
+            s[self.rep_at(r)] = present(0, false);
+        }
+    }
+
+    fn intern(&mut self, s: Vec<u8>) -> u32 {
+        if let Some(&i) = self.index.get(&s) {
+            return i;
+        }
+        let i = self.states.len() as u32;
+        self.index.insert(s.clone(), i);
+        self.states.push(s);
+        self.arcs.push(Vec::new());
+        i
+    }
+
+    /// Explores every state reachable from "all up and current".
+    pub fn explore(&mut self, max_states: usize) -> Result<(), BuildError> {
+        let mut start = vec![0u8; 1 + self.azs * self.width()];
+        for r in 0..self.reps() {
+            let i = self.rep_at(r);
+            start[i] = present(0, false);
+        }
+        self.intern(start);
+        let mut next = 0usize;
+        while next < self.states.len() {
+            if self.states.len() > max_states {
+                return Err(BuildError::TooLarge(max_states));
+            }
+            let s = self.states[next].clone();
+            let mut out: Vec<Arc> = Vec::new();
+            for (mut t, rate) in self.moves(&s).map_err(BuildError::NotExp)? {
+                let lost = self.close(&mut t).map_err(BuildError::NotExp)?;
+                self.canonical(&mut t);
+                let j = self.intern(t);
+                match out.iter_mut().find(|(k, _, l)| *k == j && *l == lost) {
+                    Some(a) => a.1 += rate,
+                    None => out.push((j, rate, lost)),
+                }
+            }
+            out.retain(|&(j, _, lost)| j as usize != next || lost);
+            self.arcs[next] = out;
+            next += 1;
+        }
+        Ok(())
+    }
+
+    /// Exponential moves out of a state, before the rule fixpoint.
+    fn moves(&mut self, s: &[u8]) -> Result<Vec<(Vec<u8>, f64)>, NotExponential> {
+        let mut out = Vec::new();
+        let push = |out: &mut Vec<(Vec<u8>, f64)>, t: Vec<u8>, r: Rate| {
+            if let Rate::Exp(x) = r {
+                out.push((t, x));
+            }
+        };
+        let (_, cur) = self.masks(s);
+        for a in 0..self.azs {
+            let ai = self.az_at(a);
+            match s[ai] {
+                AZ_UP => {
+                    let r = self.rate(Timing::OutageEvery)?;
+                    if r != Rate::Never {
+                        self.rate(Timing::OutageLasts)?;
+                        let mut t = s.to_vec();
+                        t[ai] = AZ_OUT;
+                        push(&mut out, t, r);
+                    }
+                    let r = self.rate(Timing::AzLossEvery)?;
+                    if r != Rate::Never {
+                        self.rate(Timing::AzLossLasts)?;
+                        let mut t = s.to_vec();
+                        t[ai] = AZ_DARK;
+                        for k in 0..self.per_az {
+                            self.lose(&mut t, a * self.per_az + k)?;
+                        }
+                        push(&mut out, t, r);
+                    }
+                }
+                AZ_OUT | AZ_DARK => {
+                    let timing = if s[ai] == AZ_OUT {
+                        Timing::OutageLasts
+                    } else {
+                        Timing::AzLossLasts
+                    };
+                    let mut t = s.to_vec();
+                    t[ai] = AZ_UP;
+                    let r = self.rate(timing)?;
+                    push(&mut out, t, r);
+                }
+                _ => {}
+            }
+        }
+        if s[0] == 1 {
+            let mut t = s.to_vec();
+            self.restore(&mut t);
+            let r = self.rate(Timing::Restore)?;
+            push(&mut out, t, r);
+        }
+        let mut seen: Vec<(usize, u8)> = Vec::new();
+        for r in 0..self.reps() {
+            let i = self.rep_at(r);
+            let c = s[i];
+            // Nodes of an AZ with the same code have the same moves: one each.
+            if seen.contains(&(self.az_of(r), c)) {
+                continue;
+            }
+            let twins = (0..self.per_az)
+                .filter(|&k| s[self.rep_at(self.az_of(r) * self.per_az + k)] == c)
+                .count() as f64;
+            seen.push((self.az_of(r), c));
+            let scaled = |r: Rate| match r {
+                Rate::Exp(x) => Rate::Exp(x * twins),
+                other => other,
+            };
+            let reach = self.reachable(s, r);
+            if is_present(c) && reach {
+                let rc = self.rate(Timing::CrashEvery)?;
+                if rc != Rate::Never {
+                    self.rate(Timing::CrashLasts)?;
+                    let mut t = s.to_vec();
+                    t[i] = present(rank(c), true);
+                    push(&mut out, t, scaled(rc));
+                }
+                let rl = self.rate(Timing::LossEvery)?;
+                if rl != Rate::Never {
+                    let mut t = s.to_vec();
+                    self.lose(&mut t, r)?;
+                    push(&mut out, t, scaled(rl));
+                }
+                if rank(c) > 0 && cur != 0 {
+                    let rk = self.rate(Timing::Catchup)?;
+                    let mut t = s.to_vec();
+                    t[i] = present(0, false);
+                    push(&mut out, t, scaled(rk));
+                }
+            }
+            if crashed(c) {
+                let mut t = s.to_vec();
+                t[i] = present(rank(c), false);
+                let r = self.rate(Timing::CrashLasts)?;
+                push(&mut out, t, scaled(r));
+            }
+            if is_present(c) && !reach {
+                let rg = self.rate(Timing::GiveUp)?;
+                if rg != Rate::Never {
+                    let mut t = s.to_vec();
+                    t[i] = LD;
+                    push(&mut out, t, scaled(rg));
+                }
+            }
+            if c == LU {
+                let mut t = s.to_vec();
+                t[i] = LD;
+                let r = self.rate(Timing::Detection)?;
+                push(&mut out, t, scaled(r));
+            }
+            if c == REP {
+                let mut t = s.to_vec();
+                t[i] = present(0, false);
+                let r = self.rate(Timing::Repair)?;
+                push(&mut out, t, scaled(r));
+            }
+        }
+        Ok(out)
+    }
+
+    /// How many labelled states a canonical state stands for: the number of
+    /// distinct ways to assign its AZ blocks to AZs and its codes to nodes.
+    pub fn orbit(&self, s: &[u8]) -> f64 {
+        let w = self.width();
+        let fact = |n: usize| (1..=n).map(|x| x as f64).product::<f64>();
+        let multinomial = |items: &[&[u8]]| {
+            let mut counts: HashMap<&[u8], usize> = HashMap::new();
+            for it in items {
+                *counts.entry(*it).or_default() += 1;
+            }
+            fact(items.len()) / counts.values().map(|&c| fact(c)).product::<f64>()
+        };
+        let blocks: Vec<&[u8]> = (0..self.azs)
+            .map(|a| &s[1 + a * w..1 + (a + 1) * w])
+            .collect();
+        let mut total = multinomial(&blocks);
+        for b in &blocks {
+            let nodes: Vec<&[u8]> = b[1..].chunks(1).collect();
+            total *= multinomial(&nodes);
+        }
+        total
+    }
+}
+
+/// Why a chain could not be built.
+#[derive(Debug)]
+pub enum BuildError {
+    /// A timing is not exponential or zero (and `--approx` was not given).
+    NotExp(NotExponential),
+    /// More states than the limit.
+    TooLarge(usize),
+}

@@ -1,0 +1,262 @@
+//! `analyze` against closed forms and against simulation.
+
+use super::{AnalyzeError, analyze};
+use crate::analysis::run::{first_loss, simulate};
+use crate::scenario::{Overrides, parse};
+use crate::time::SimTime;
+
+fn exact(src: &str) -> super::Analysis {
+    let sc = parse(src, "t.toml", &Overrides::default()).unwrap_or_else(|e| panic!("{e}"));
+    analyze(&sc.config, false).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+fn rel(a: f64, b: f64) -> f64 {
+    (a - b).abs() / b.abs()
+}
+
+fn binomial_tail(n: u32, m: u32, a: f64) -> f64 {
+    let choose = |n: u32, k: u32| (0..k).fold(1.0, |acc, i| acc * (n - i) as f64 / (i + 1) as f64);
+    (m..=n)
+        .map(|k| choose(n, k) * a.powi(k as i32) * (1.0 - a).powi((n - k) as i32))
+        .sum()
+}
+
+/// V crash-only nodes are independent: P(≥ m up) is a binomial tail with
+/// a = U/(U+D). The unavailability is compared as the lower tail, summed
+/// directly, to keep relative accuracy.
+#[test]
+fn crash_only_nodes_give_binomial_availability() {
+    let a =
+        exact("name = \"t\"\nhorizon = \"1y\"\n[failures.node_crash]\nevery = 1000\nlasts = 100\n");
+    let up = 1000.0 / 1100.0;
+    assert!(rel(a.write_availability, binomial_tail(6, 4, up)) < 1e-12);
+    assert!(rel(a.read_availability, binomial_tail(6, 3, up)) < 1e-12);
+    assert_eq!(a.mttdl_seconds, None, "crashes alone never lose data");
+    // Crashed replicas also carry their stale rank (who crashed first), so the
+    // chain is larger than the 2^6 up/down patterns; symmetry must shrink it.
+    assert!(
+        (a.states as f64) < a.states_before_symmetry / 10.0,
+        "{} vs {}",
+        a.states,
+        a.states_before_symmetry
+    );
+}
+
+#[test]
+fn tiny_unavailability_keeps_relative_accuracy() {
+    // Crash every 10 years for 10 s: q = D/(U+D) ≈ 3.2e-8. Writes fail with ≥ 3
+    // of 6 down: ≈ C(6,3) q³ ≈ 6.4e-22. 1 − a would be 0 in f64; GTH keeps it.
+    let a = exact(
+        "name = \"t\"\nhorizon = \"1y\"\n[failures.node_crash]\nevery = \"10y\"\nlasts = 10\n",
+    );
+    let (u, d) = (10.0 * 365.0 * 86400.0, 10.0f64);
+    let q = d / (u + d);
+    let lower = |m: u32| {
+        (0..m)
+            .map(|k| {
+                let choose = (0..k).fold(1.0, |acc, i| acc * (6 - i) as f64 / (i + 1) as f64);
+                choose * (1.0 - q).powi(k as i32) * q.powi(6 - k as i32)
+            })
+            .sum::<f64>()
+    };
+    assert!(
+        rel(a.write_unavailability, lower(4)) < 1e-9,
+        "{} vs {}",
+        a.write_unavailability,
+        lower(4)
+    );
+    assert!(rel(a.read_unavailability, lower(3)) < 1e-9);
+    assert!(a.write_unavailability > 1e-22 && a.write_unavailability < 1e-21);
+}
+
+#[test]
+fn one_replica_is_up_u_over_u_plus_d() {
+    let a = exact(
+        "name = \"t\"\nhorizon = \"1y\"\n[cluster]\nazs = [\"a\"]\nnodes_per_az = 1\nwrite_quorum = 1\nread_quorum = 1\n[failures.node_crash]\nevery = \"30d\"\nlasts = \"2h\"\n",
+    );
+    let (u, d) = (30.0 * 24.0, 2.0);
+    assert!(rel(a.write_availability, u / (u + d)) < 1e-13);
+    assert!(rel(a.write_unavailability, d / (u + d)) < 1e-12);
+}
+
+/// Two replicas (write quorum 2), each lost at rate l, repaired at rate r:
+/// 2 → 1 at 2l, 1 → 2 at r, 1 → loss at l; MTTDL = (3l + r) / (2l²).
+/// With l = 1/(3 y) and r = 1/(10 s) the rates differ by 10⁷.
+#[test]
+fn two_replica_mttdl_closed_form() {
+    let a = exact(
+        "name = \"t\"\nhorizon = \"1y\"\n[cluster]\nazs = [\"a\", \"b\"]\nnodes_per_az = 1\nwrite_quorum = 2\nread_quorum = 1\nrepair_time = { dist = \"exponential\", mean = \"10s\" }\nrestore_time = { dist = \"exponential\", mean = \"1h\" }\n[failures.node_loss]\nevery = \"3y\"\n",
+    );
+    let (l, r) = (1.0 / (3.0 * 365.0 * 86400.0), 0.1);
+    let exact = (3.0 * l + r) / (2.0 * l * l);
+    assert!(
+        rel(a.mttdl_seconds.unwrap(), exact) < 1e-9,
+        "{:?} vs {exact}",
+        a.mttdl_seconds
+    );
+}
+
+#[test]
+fn non_exponential_timings_are_refused_or_approximated() {
+    let src = "name = \"t\"\nhorizon = \"1y\"\n[failures.node_loss]\nevery = { dist = \"weibull\", shape = 0.7, scale = \"4y\" }\n";
+    let sc = parse(src, "t.toml", &Overrides::default()).unwrap();
+    match analyze(&sc.config, false) {
+        Err(AnalyzeError::NotExponential(s)) => {
+            assert_eq!(s.timing.key(), "failures.node_loss.every")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    let a = analyze(&sc.config, true).unwrap();
+    let keys: Vec<&str> = a.substitutions.iter().map(|s| s.timing.key()).collect();
+    // The Weibull, and the fixed defaults the chain reaches: repair (8.59 s) and,
+    // since all six copies can be lost, restore (1 h).
+    assert_eq!(
+        keys,
+        [
+            "failures.node_loss.every",
+            "cluster.repair_time",
+            "cluster.restore_time"
+        ]
+    );
+    // Mean of Weibull(0.7, 4 y) = 4 y · Γ(1 + 1/0.7) = 4 y · 1.26582.
+    assert!(
+        rel(
+            a.substitutions[0].mean_secs,
+            4.0 * 365.0 * 86400.0 * 1.265_823
+        ) < 1e-5
+    );
+}
+
+/// Mean and 99 % normal half-width of a sample.
+fn mean_ci99(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len() as f64;
+    let m = xs.iter().sum::<f64>() / n;
+    let sd = (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    (m, 2.575_829 * sd / n.sqrt())
+}
+
+/// Simulated availability (per-trial time averages over `horizon`) and time
+/// to first loss (trials stopped at their first loss) must bracket the exact
+/// values within 99 % intervals. Fixed seeds: deterministic.
+fn agrees_with_simulation(src: &str, trials: u64, horizon: SimTime, loss_trials: u64) {
+    let sc = parse(src, "t.toml", &Overrides::default()).unwrap();
+    let a = analyze(&sc.config, false).unwrap();
+    let h = horizon.0 as f64;
+    let mut wu = Vec::new();
+    let mut ru = Vec::new();
+    for seed in 0..trials {
+        let st = simulate(&sc.config, seed, horizon).unwrap();
+        wu.push(st.write.total.0 as f64 / h);
+        ru.push(st.read.total.0 as f64 / h);
+    }
+    let (m, hw) = mean_ci99(&wu);
+    assert!(
+        (m - a.write_unavailability).abs() <= hw,
+        "write: sim {m} ± {hw}, exact {}",
+        a.write_unavailability
+    );
+    let (m, hw) = mean_ci99(&ru);
+    assert!(
+        (m - a.read_unavailability).abs() <= hw,
+        "read: sim {m} ± {hw}, exact {}",
+        a.read_unavailability
+    );
+    if let Some(mttdl) = a.mttdl_seconds {
+        let cap = SimTime::from_secs_f64(mttdl * 200.0); // P(no loss by 200 × MTTDL) is negligible
+        let times: Vec<f64> = (0..loss_trials)
+            .map(|seed| {
+                first_loss(&sc.config, 1_000_000 + seed, cap)
+                    .unwrap()
+                    .expect("a loss")
+                    .as_secs_f64()
+            })
+            .collect();
+        let (m, hw) = mean_ci99(&times);
+        assert!(
+            (m - mttdl).abs() <= hw,
+            "mttdl: sim {m} ± {hw}, exact {mttdl}"
+        );
+    }
+}
+
+#[test]
+fn default_layout_all_four_processes_agrees_with_simulation() {
+    agrees_with_simulation(
+        r#"
+name = "t"
+horizon = "1y"
+[cluster]
+repair_time = { dist = "exponential", mean = "1d" }
+restore_time = { dist = "exponential", mean = "6h" }
+[failures.node_crash]
+every = "20d"
+lasts = "12h"
+[failures.node_loss]
+every = "5d"
+[failures.az_outage]
+every = "30d"
+lasts = "1d"
+[failures.az_loss]
+every = "100d"
+lasts = "1d"
+"#,
+        200,
+        SimTime::from_secs_f64(2.0 * 365.0 * 86400.0),
+        400,
+    );
+}
+
+#[test]
+fn three_replicas_with_catch_up_and_give_up_agree_with_simulation() {
+    agrees_with_simulation(
+        r#"
+name = "t"
+horizon = "1y"
+[cluster]
+azs = ["x", "y", "z"]
+nodes_per_az = 1
+write_quorum = 2
+read_quorum = 2
+catchup_time = { dist = "exponential", mean = "3h" }
+replace_down_after = { dist = "exponential", mean = "1d" }
+repair_time = { dist = "exponential", mean = "12h" }
+restore_time = { dist = "exponential", mean = "4h" }
+[failures.node_crash]
+every = "4d"
+lasts = "1d"
+[failures.node_loss]
+every = "8d"
+"#,
+        200,
+        SimTime::from_secs_f64(365.0 * 86400.0),
+        400,
+    );
+}
+
+#[test]
+fn two_by_two_with_az_outages_agrees_with_simulation() {
+    agrees_with_simulation(
+        r#"
+name = "t"
+horizon = "1y"
+[cluster]
+azs = ["p", "q"]
+nodes_per_az = 2
+write_quorum = 3
+read_quorum = 2
+repair_time = { dist = "exponential", mean = "6h" }
+restore_time = { dist = "exponential", mean = "2h" }
+[failures.node_crash]
+every = "10d"
+lasts = "6h"
+[failures.node_loss]
+every = "10d"
+[failures.az_outage]
+every = "20d"
+lasts = "8h"
+"#,
+        200,
+        SimTime::from_secs_f64(365.0 * 86400.0),
+        400,
+    );
+}
