@@ -123,6 +123,9 @@ pub struct Substitution {
     pub mean_secs: f64,
 }
 
+/// Target of a data loss in an absorbing chain.
+pub(super) const ABSORBED: u32 = u32::MAX;
+
 /// One transition: target state, rate (1/s), and whether it is a data loss.
 pub(super) type Arc = (u32, f64, bool);
 
@@ -136,6 +139,9 @@ pub(super) struct Space {
     /// meeting one is an error.
     non_exp: HashMap<Timing, Substitution>,
     approx: bool,
+    /// Data loss is absorbing: stale ranks (which only decide who becomes
+    /// current after a loss) are merged and post-loss states not explored.
+    absorbing: bool,
     /// Timings the chain actually used.
     pub used: Vec<Timing>,
     pub states: Vec<Vec<u8>>,
@@ -161,7 +167,7 @@ fn classify(d: Option<&Dist>) -> Result<Rate, Substitution> {
 pub struct NotExponential(pub Substitution);
 
 impl Space {
-    pub fn new(cfg: &Config, approx: bool) -> Space {
+    pub fn new(cfg: &Config, approx: bool, absorbing: bool) -> Space {
         let f = &cfg.failures;
         let pick = |t: Timing| -> Option<&Dist> {
             match t {
@@ -200,6 +206,7 @@ impl Space {
             rates,
             non_exp,
             approx,
+            absorbing,
             used: Vec::new(),
             states: Vec::new(),
             index: HashMap::new(),
@@ -367,7 +374,7 @@ impl Space {
                     })
                     .collect();
                 if !newly.is_empty() {
-                    for r in 0..self.reps() {
+                    for r in (0..self.reps()).filter(|_| !self.absorbing) {
                         let c = s[self.rep_at(r)];
                         if is_present(c) && rank(c) > 0 {
                             s[self.rep_at(r)] = present(rank(c) + 1, crashed(c));
@@ -484,7 +491,11 @@ impl Space {
             for (mut t, rate) in self.moves(&s).map_err(BuildError::NotExp)? {
                 let lost = self.close(&mut t).map_err(BuildError::NotExp)?;
                 self.canonical(&mut t);
-                let j = self.intern(t);
+                let j = if lost && self.absorbing {
+                    ABSORBED
+                } else {
+                    self.intern(t)
+                };
                 match out.iter_mut().find(|(k, _, l)| *k == j && *l == lost) {
                     Some(a) => a.1 += rate,
                     None => out.push((j, rate, lost)),

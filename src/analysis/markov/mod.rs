@@ -54,11 +54,15 @@ pub enum AnalyzeError {
 
 /// Builds and solves the chain of `cfg`'s background failures.
 pub fn analyze(cfg: &Config, approx: bool) -> Result<Analysis, AnalyzeError> {
-    let mut space = Space::new(cfg, approx);
-    space.explore(MAX_STATES).map_err(|e| match e {
-        BuildError::NotExp(n) => AnalyzeError::NotExponential(n.0),
-        BuildError::TooLarge(n) => AnalyzeError::TooLarge(n),
-    })?;
+    let build = |absorbing: bool| {
+        let mut space = Space::new(cfg, approx, absorbing);
+        space.explore(MAX_STATES).map_err(|e| match e {
+            BuildError::NotExp(n) => AnalyzeError::NotExponential(n.0),
+            BuildError::TooLarge(n) => AnalyzeError::TooLarge(n),
+        })?;
+        Ok::<_, AnalyzeError>(space)
+    };
+    let space = build(false)?;
     let n = space.states.len();
     // Most degraded states first: their fill-in stays among degraded states,
     // and the start state (index 0, level 0) is left to anchor π.
@@ -86,7 +90,7 @@ pub fn analyze(cfg: &Config, approx: bool) -> Result<Analysis, AnalyzeError> {
         read_availability: 1.0 - ru,
         write_unavailability: wu,
         read_unavailability: ru,
-        mttdl_seconds: mttdl(&space)?,
+        mttdl_seconds: mttdl(&build(true)?)?,
         states: n,
         states_before_symmetry: space.states.iter().map(|s| space.orbit(s)).sum(),
         substitutions: space.substitutions(),
@@ -96,41 +100,25 @@ pub fn analyze(cfg: &Config, approx: bool) -> Result<Analysis, AnalyzeError> {
 /// Mean time to the first data loss from the start state (index 0), over the
 /// states reachable from it without a loss; `None` when loss is impossible.
 fn mttdl(space: &Space) -> Result<Option<f64>, AnalyzeError> {
+    // In the absorbing chain every state is reachable from the start without
+    // a loss, and every loss arc points at `ABSORBED`.
     let n = space.states.len();
-    let mut seen = vec![false; n];
-    let mut queue = VecDeque::from([0u32]);
-    seen[0] = true;
-    while let Some(i) = queue.pop_front() {
-        for &(j, _, lost) in &space.arcs[i as usize] {
-            if !lost && !seen[j as usize] {
-                seen[j as usize] = true;
-                queue.push_back(j);
-            }
-        }
-    }
-    let exit: Vec<f64> = (0..n)
-        .map(|i| {
-            if seen[i] {
-                space.arcs[i].iter().filter(|a| a.2).map(|a| a.1).sum()
-            } else {
-                0.0
-            }
-        })
+    let exit: Vec<f64> = space
+        .arcs
+        .iter()
+        .map(|out| out.iter().filter(|a| a.2).map(|a| a.1).sum())
         .collect();
-    // Which transient states can reach a loss (reverse search from the exits).
+    // Which states can reach a loss (reverse search from the exits).
     let mut preds: Vec<Vec<u32>> = vec![Vec::new(); n];
-    for i in (0..n).filter(|&i| seen[i]) {
-        for &(j, _, lost) in &space.arcs[i] {
+    for (i, out) in space.arcs.iter().enumerate() {
+        for &(j, _, lost) in out {
             if !lost {
                 preds[j as usize].push(i as u32);
             }
         }
     }
-    let mut can = vec![false; n];
-    let mut queue: VecDeque<u32> = (0..n as u32).filter(|&i| exit[i as usize] > 0.0).collect();
-    for &i in &queue {
-        can[i as usize] = true;
-    }
+    let mut can: Vec<bool> = exit.iter().map(|&e| e > 0.0).collect();
+    let mut queue: VecDeque<u32> = (0..n as u32).filter(|&i| can[i as usize]).collect();
     while let Some(j) = queue.pop_front() {
         for &i in &preds[j as usize] {
             if !can[i as usize] {
@@ -139,21 +127,16 @@ fn mttdl(space: &Space) -> Result<Option<f64>, AnalyzeError> {
             }
         }
     }
-    // Loss impossible from the start, or avoidable forever from some reachable state.
-    if (0..n).any(|i| seen[i] && !can[i]) {
+    // Loss impossible, or avoidable forever from some reachable state: no finite mean.
+    if can.iter().any(|&c| !c) {
         return Ok(None);
     }
-    let order = elimination_order(space, (1..n as u32).filter(|&i| seen[i as usize]).collect());
-    let arcs = space
-        .arcs
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| seen[*i])
-        .flat_map(|(i, out)| {
-            out.iter()
-                .filter(|a| !a.2)
-                .map(move |&(j, r, _)| (i as u32, j, r))
-        });
+    let order = elimination_order(space, (1..n as u32).collect());
+    let arcs = space.arcs.iter().enumerate().flat_map(|(i, out)| {
+        out.iter()
+            .filter(|a| !a.2)
+            .map(move |&(j, r, _)| (i as u32, j, r))
+    });
     solve::mean_absorption_time(n, arcs, &exit, &order, 0)
         .map(Some)
         .map_err(AnalyzeError::Numerical)
