@@ -26,6 +26,56 @@ pub enum Command {
     Merge(MergeArgs),
     /// Exact long-run availability and mean time to data loss (Markov chain).
     Analyze(AnalyzeArgs),
+    /// Draw a timeline or sweep CSV as SVG.
+    #[command(subcommand)]
+    Plot(PlotCommand),
+}
+
+/// `aurora-sim plot …`.
+#[derive(Subcommand, Debug)]
+pub enum PlotCommand {
+    /// Swimlanes per replica from a `run --timeline` CSV.
+    Timeline(PlotTimelineArgs),
+    /// A sweep column against a varied key, with 95 % intervals.
+    Sweep(PlotSweepArgs),
+}
+
+/// `aurora-sim plot timeline`.
+#[derive(Args, Debug)]
+pub struct PlotTimelineArgs {
+    /// Timeline CSV written by `run --timeline`.
+    pub csv: PathBuf,
+    /// Output SVG.
+    #[arg(long, value_name = "FILE.svg")]
+    pub out: PathBuf,
+}
+
+/// `aurora-sim plot sweep`.
+#[derive(Args, Debug)]
+pub struct PlotSweepArgs {
+    /// Sweep CSV written by `sweep` or `merge`.
+    pub csv: PathBuf,
+    /// Varied key for the x axis.
+    #[arg(long)]
+    pub x: String,
+    /// Column for the y axis (e.g. p_data_loss, write_availability_mean, mttdl_seconds).
+    #[arg(long)]
+    pub y: String,
+    /// Log x axis (default: automatic when values span two decades or more).
+    #[arg(long, conflicts_with = "linx")]
+    pub logx: bool,
+    /// Linear x axis.
+    #[arg(long)]
+    pub linx: bool,
+    /// Log y axis (default: automatic).
+    #[arg(long, conflicts_with = "liny")]
+    pub logy: bool,
+    /// Linear y axis.
+    #[arg(long)]
+    pub liny: bool,
+    /// Output SVG.
+    #[arg(long, value_name = "FILE.svg")]
+    pub out: PathBuf,
 }
 
 /// `--seed` and `--horizon`, shared by commands that load a scenario.
@@ -53,6 +103,9 @@ pub struct RunArgs {
     /// Write the state timeline as CSV to this file.
     #[arg(long, value_name = "FILE.csv")]
     pub timeline: Option<PathBuf>,
+    /// Draw the run's timeline as SVG to this file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
     /// Print one JSON object instead of the report.
     #[arg(long)]
     pub json: bool,

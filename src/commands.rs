@@ -4,10 +4,13 @@
 use crate::analysis::markov::{self, AnalyzeError};
 use crate::analysis::run;
 use crate::analysis::sweep::{self, Part, Plan, Shard};
-use crate::cli::{AnalyzeArgs, CheckArgs, Command, MergeArgs, RunArgs, ScenarioArgs, SweepArgs};
+use crate::cli::{
+    AnalyzeArgs, CheckArgs, Command, MergeArgs, PlotCommand, RunArgs, ScenarioArgs, SweepArgs,
+};
 use crate::engine::HeapQueue;
 use crate::error::Error;
 use crate::error::InputError;
+use crate::output::plot::{self, SweepPlot};
 use crate::output::{json::RunJson, report, timeline::TimelineCsv, write_atomic};
 use crate::scenario::{self, Assignment, Overrides, Scenario};
 use crate::time::parse_duration;
@@ -21,6 +24,7 @@ pub fn dispatch(cmd: Command) -> Result<String, Error> {
         Command::Sweep(a) => sweep_cmd(a),
         Command::Merge(a) => merge_cmd(a),
         Command::Analyze(a) => analyze_cmd(a),
+        Command::Plot(p) => plot_cmd(p),
     }
 }
 
@@ -55,18 +59,34 @@ fn run_cmd(a: RunArgs) -> Result<String, Error> {
     let sc = load(&a.scenario)?;
     let path = a.scenario.scenario.display().to_string();
     let started = Instant::now();
-    let stats = match &a.timeline {
-        Some(file) => {
-            let tl = TimelineCsv::new(&sc.config.layout.node_names);
-            let (stats, tl) =
-                run::simulate_observed::<_, HeapQueue<_>>(&sc.config, sc.seed, 0, sc.horizon, tl)?;
-            let bytes = tl
-                .into_bytes()
-                .ok_or_else(|| Error::Internal("could not format the timeline".into()))?;
+    let stats = if a.timeline.is_some() || a.plot.is_some() {
+        let tl = TimelineCsv::new(&sc.config.layout.node_names);
+        let (stats, tl) =
+            run::simulate_observed::<_, HeapQueue<_>>(&sc.config, sc.seed, 0, sc.horizon, tl)?;
+        let bytes = tl
+            .into_bytes()
+            .ok_or_else(|| Error::Internal("could not format the timeline".into()))?;
+        // Render everything before writing anything: a failure leaves no file.
+        let svg = match &a.plot {
+            Some(_) => {
+                let text = String::from_utf8_lossy(&bytes);
+                let title = format!("{} — seed {}", sc.name, sc.seed);
+                Some(
+                    plot::plot_timeline(&text, &path, &title)
+                        .map_err(|e| Error::Internal(format!("plotting the timeline: {e}")))?,
+                )
+            }
+            None => None,
+        };
+        if let Some(file) = &a.timeline {
             write_atomic(file, &bytes)?;
-            stats
         }
-        None => run::simulate(&sc.config, sc.seed, sc.horizon)?,
+        if let (Some(file), Some(svg)) = (&a.plot, svg) {
+            write_atomic(file, &svg)?;
+        }
+        stats
+    } else {
+        run::simulate(&sc.config, sc.seed, sc.horizon)?
     };
     let wall = report::Wall {
         seconds: started.elapsed().as_secs_f64(),
@@ -161,4 +181,46 @@ fn analyze_cmd(a: AnalyzeArgs) -> Result<String, Error> {
     } else {
         report::analyze_report(&sc, &path, &result, wall)
     })
+}
+
+fn plot_cmd(p: PlotCommand) -> Result<String, Error> {
+    let read = |path: &std::path::Path| {
+        std::fs::read_to_string(path).map_err(|e| {
+            Error::flag(
+                &path.display().to_string(),
+                format!("cannot read file: {e}"),
+            )
+        })
+    };
+    match p {
+        PlotCommand::Timeline(a) => {
+            let label = a.csv.display().to_string();
+            let title = a
+                .csv
+                .file_stem()
+                .map_or(label.clone(), |s| s.to_string_lossy().into_owned());
+            let svg = plot::plot_timeline(&read(&a.csv)?, &label, &title)?;
+            write_atomic(&a.out, &svg)?;
+        }
+        PlotCommand::Sweep(a) => {
+            let pick = |log: bool, lin: bool| {
+                if log {
+                    Some(true)
+                } else if lin {
+                    Some(false)
+                } else {
+                    None
+                }
+            };
+            let opt = SweepPlot {
+                x: &a.x,
+                y: &a.y,
+                logx: pick(a.logx, a.linx),
+                logy: pick(a.logy, a.liny),
+            };
+            let svg = plot::plot_sweep(&read(&a.csv)?, &a.csv.display().to_string(), &opt)?;
+            write_atomic(&a.out, &svg)?;
+        }
+    }
+    Ok(String::new())
 }

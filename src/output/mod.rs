@@ -2,6 +2,7 @@
 //! Renderers return text; only [`write_atomic`] touches the file system.
 
 pub mod json;
+pub mod plot;
 pub mod report;
 pub mod timeline;
 

@@ -1,0 +1,133 @@
+//! SVG plots: the timeline swimlanes and sweep curves. Hand-written SVG (a
+//! small subset: rect, line, polyline, polygon, text) so no font or system
+//! library is needed; text is left to the viewer's default sans-serif font.
+
+mod sweep;
+mod timeline;
+
+pub use sweep::{SweepPlot, plot_sweep};
+pub use timeline::plot_timeline;
+
+use std::fmt::Write;
+
+/// An SVG document being built.
+pub(crate) struct Svg {
+    body: String,
+    width: f64,
+    height: f64,
+}
+
+/// Escapes text for XML.
+pub(crate) fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+impl Svg {
+    pub(crate) fn new(width: f64, height: f64) -> Svg {
+        Svg {
+            body: String::new(),
+            width,
+            height,
+        }
+    }
+
+    pub(crate) fn raw(&mut self, s: &str) {
+        self.body.push_str(s);
+        self.body.push('\n');
+    }
+
+    pub(crate) fn rect(&mut self, x: f64, y: f64, w: f64, h: f64, fill: &str, extra: &str) {
+        let _ = writeln!(
+            self.body,
+            r#"<rect x="{x:.2}" y="{y:.2}" width="{w:.2}" height="{h:.2}" fill="{fill}" {extra}/>"#
+        );
+    }
+
+    pub(crate) fn line(&mut self, x1: f64, y1: f64, x2: f64, y2: f64, stroke: &str, extra: &str) {
+        let _ = writeln!(
+            self.body,
+            r#"<line x1="{x1:.2}" y1="{y1:.2}" x2="{x2:.2}" y2="{y2:.2}" stroke="{stroke}" {extra}/>"#
+        );
+    }
+
+    pub(crate) fn text(&mut self, x: f64, y: f64, s: &str, extra: &str) {
+        let _ = writeln!(
+            self.body,
+            r#"<text x="{x:.2}" y="{y:.2}" {extra}>{}</text>"#,
+            esc(s)
+        );
+    }
+
+    pub(crate) fn finish(self) -> Vec<u8> {
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">
+<rect x="0" y="0" width="{w}" height="{h}" fill="white"/>
+{body}</svg>
+"#,
+            w = self.width,
+            h = self.height,
+            body = self.body
+        )
+        .into_bytes()
+    }
+}
+
+/// "Nice" tick positions (1, 2, 5 × 10^k) covering [lo, hi], about `n` of them.
+pub(crate) fn nice_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
+    if hi <= lo || !lo.is_finite() || !hi.is_finite() {
+        return vec![lo];
+    }
+    let raw = (hi - lo) / n.max(1) as f64;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag);
+    let mut t = (lo / step).ceil() * step;
+    let mut out = Vec::new();
+    while t <= hi + step * 1e-9 && out.len() < 100 {
+        out.push(if t.abs() < step * 1e-9 { 0.0 } else { t });
+        t += step;
+    }
+    out
+}
+
+/// A number for an axis label: short, no trailing zeros.
+pub(crate) fn short(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    let a = v.abs();
+    if !(1e-3..1e6).contains(&a) {
+        let s = format!("{v:.2e}");
+        let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
+        return format!("{}e{e}", m.trim_end_matches('0').trim_end_matches('.'));
+    }
+    let s = format!("{v:.4}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_nice() {
+        assert_eq!(
+            nice_ticks(0.0, 10.0, 5),
+            vec![0.0, 2.0, 4.0, 6.0, 8.0, 10.0]
+        );
+        assert_eq!(
+            nice_ticks(0.0, 7200.0, 4),
+            vec![0.0, 2000.0, 4000.0, 6000.0]
+        );
+        assert_eq!(short(0.25), "0.25");
+        assert_eq!(short(1e-7), "1e-7");
+        assert_eq!(short(1.5e6), "1.5e6");
+    }
+}
