@@ -3,6 +3,18 @@
 use super::secs_exact;
 use crate::model::{Observer, Row};
 
+/// The fixed columns, before one column per replica.
+pub const COLUMNS: [&str; 8] = [
+    "time_s",
+    "event",
+    "target",
+    "up",
+    "current",
+    "write_available",
+    "read_available",
+    "data_loss_events",
+];
+
 /// Collects timeline rows as CSV text.
 pub struct TimelineCsv {
     out: csv::Writer<Vec<u8>>,
@@ -13,16 +25,7 @@ impl TimelineCsv {
     /// A timeline with the header for these node names.
     pub fn new(node_names: &[String]) -> Self {
         let mut out = csv::Writer::from_writer(Vec::new());
-        let mut header: Vec<&str> = vec![
-            "time_s",
-            "event",
-            "target",
-            "up",
-            "current",
-            "write_available",
-            "read_available",
-            "data_loss_events",
-        ];
+        let mut header: Vec<&str> = COLUMNS.to_vec();
         header.extend(node_names.iter().map(String::as_str));
         let failed = out.write_record(&header).is_err();
         TimelineCsv { out, failed }

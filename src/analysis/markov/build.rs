@@ -263,17 +263,7 @@ impl Space {
 
     /// Sort nodes within AZs, AZs among themselves, and renumber stale ranks 1…k.
     fn canonical(&self, s: &mut [u8]) {
-        let w = self.width();
-        let mut blocks: Vec<Vec<u8>> = (0..self.azs)
-            .map(|a| s[1 + a * w..1 + (a + 1) * w].to_vec())
-            .collect();
-        for b in &mut blocks {
-            b[1..].sort_unstable();
-        }
-        blocks.sort_unstable();
-        for (a, b) in blocks.iter().enumerate() {
-            s[1 + a * w..1 + (a + 1) * w].copy_from_slice(b);
-        }
+        // Renumber stale ranks to 1…k (a relabelling, independent of positions).
         let mut ranks: Vec<u8> = (0..self.reps())
             .map(|r| s[self.rep_at(r)])
             .filter(|&c| is_present(c) && rank(c) > 0)
@@ -290,17 +280,18 @@ impl Space {
                     s[i] = present(new, crashed(c));
                 }
             }
-            // Renumbering can change the order inside an AZ block.
-            let mut blocks: Vec<Vec<u8>> = (0..self.azs)
-                .map(|a| s[1 + a * w..1 + (a + 1) * w].to_vec())
-                .collect();
-            for b in &mut blocks {
-                b[1..].sort_unstable();
-            }
-            blocks.sort_unstable();
-            for (a, b) in blocks.iter().enumerate() {
-                s[1 + a * w..1 + (a + 1) * w].copy_from_slice(b);
-            }
+        }
+        // Then sort nodes within AZ blocks, and the blocks.
+        let w = self.width();
+        let mut blocks: Vec<Vec<u8>> = (0..self.azs)
+            .map(|a| s[1 + a * w..1 + (a + 1) * w].to_vec())
+            .collect();
+        for b in &mut blocks {
+            b[1..].sort_unstable();
+        }
+        blocks.sort_unstable();
+        for (a, b) in blocks.iter().enumerate() {
+            s[1 + a * w..1 + (a + 1) * w].copy_from_slice(b);
         }
     }
 

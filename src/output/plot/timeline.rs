@@ -5,16 +5,7 @@
 use super::{Svg, esc, nice_ticks, short};
 use crate::error::InputError;
 
-const FIXED: [&str; 8] = [
-    "time_s",
-    "event",
-    "target",
-    "up",
-    "current",
-    "write_available",
-    "read_available",
-    "data_loss_events",
-];
+use crate::output::timeline::COLUMNS as FIXED;
 
 /// State letters, their colours, legend text, and precedence when several
 /// states fall into one pixel (the most alarming wins, so nothing brief hides).
