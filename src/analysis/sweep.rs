@@ -344,9 +344,14 @@ pub fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
     }
     let pb = ProgressBar::new(total);
     if let Ok(style) =
-        ProgressStyle::with_template("{bar:40} {pos}/{len} trials  {per_sec}  ETA {eta}")
+        ProgressStyle::with_template("{bar:40} {pos}/{len} trials  {rate} trials/s  ETA {eta}")
     {
-        pb.set_style(style);
+        pb.set_style(style.with_key(
+            "rate",
+            |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0}", s.per_sec());
+            },
+        ));
     }
     pb
 }
