@@ -205,31 +205,24 @@ node = "az-c-2"
     assert_eq!(restarts, 5, "{rows:?}");
 }
 
+/// All three AZs lost at 1h; az-c stays unreachable for `c_lasts`.
+fn three_az_losses(c_lasts: &str) -> String {
+    let mut src = String::from("name = \"t\"\nhorizon = \"4h\"\n");
+    for (az, lasts) in [("az-a", "10m"), ("az-b", "10m"), ("az-c", c_lasts)] {
+        src.push_str(&format!(
+            "[[events]]\nat = \"1h\"\nkind = \"az-loss\"\naz = \"{az}\"\nlasts = \"{lasts}\"\n"
+        ));
+    }
+    src
+}
+
 #[test]
 fn losing_all_six_restores_from_backup() {
     // Three AZ losses at 1h destroy all six copies: data loss at 1h, nothing
     // survives, restore after restore_time = 1h, losing backup_lag = 5 min.
     // The AZs are reachable again at 1h10m but no current source exists, so
     // nothing is repaired; writes and reads are out exactly [1h, 2h).
-    let (st, rows) = run(r#"
-name = "t"
-horizon = "4h"
-[[events]]
-at = "1h"
-kind = "az-loss"
-az = "az-a"
-lasts = "10m"
-[[events]]
-at = "1h"
-kind = "az-loss"
-az = "az-b"
-lasts = "10m"
-[[events]]
-at = "1h"
-kind = "az-loss"
-az = "az-c"
-lasts = "10m"
-"#);
+    let (st, rows) = run(&three_az_losses("10m"));
     assert_eq!(st.data_loss_events, 1);
     assert_eq!(st.first_data_loss, Some(SimTime(H)));
     assert_eq!(st.lost_write_us, 300 * S);
@@ -244,25 +237,7 @@ lasts = "10m"
 fn restore_leaves_unreachable_replicas_down() {
     // As above, but az-c stays unreachable until 3h: at the 2h restore its two
     // replicas are down (D); with 4 current up, writes resume at 2h.
-    let (st, rows) = run(r#"
-name = "t"
-horizon = "4h"
-[[events]]
-at = "1h"
-kind = "az-loss"
-az = "az-a"
-lasts = "10m"
-[[events]]
-at = "1h"
-kind = "az-loss"
-az = "az-b"
-lasts = "10m"
-[[events]]
-at = "1h"
-kind = "az-loss"
-az = "az-c"
-lasts = "2h"
-"#);
+    let (st, rows) = run(&three_az_losses("2h"));
     let restore = rows_of(&rows, "restore", "");
     assert_eq!(restore[0][8..].join(""), "CCCCDD");
     assert_eq!(st.write.total, SimTime(H));
