@@ -5,6 +5,20 @@ use crate::error::Error;
 use crate::model::{Config, Event, NoObserver, Observer, ProtectionGroup, RunStats};
 use crate::time::SimTime;
 
+/// Drives a prepared group over `[0, horizon)` on stream `stream` of `seed`.
+fn drive<O: Observer, Q: EventQueue<Event>>(
+    mut pg: ProtectionGroup<'_, O>,
+    seed: u64,
+    stream: u64,
+    horizon: SimTime,
+) -> Result<(RunStats, O), Error> {
+    let mut eng: Engine<Event, Q> = Engine::new(seed, stream);
+    pg.start(&mut eng);
+    eng.run_until(&mut pg, horizon);
+    pg.finish(horizon, eng.events_processed())
+        .map_err(|e| Error::Internal(format!("simulation fault: {e}")))
+}
+
 /// Runs `cfg` over `[0, horizon)` on random stream `stream` of `seed`,
 /// reporting every state change to `observer`.
 pub fn simulate_observed<O: Observer, Q: EventQueue<Event>>(
@@ -14,12 +28,7 @@ pub fn simulate_observed<O: Observer, Q: EventQueue<Event>>(
     horizon: SimTime,
     observer: O,
 ) -> Result<(RunStats, O), Error> {
-    let mut eng: Engine<Event, Q> = Engine::new(seed, stream);
-    let mut pg = ProtectionGroup::new(cfg, observer);
-    pg.start(&mut eng);
-    eng.run_until(&mut pg, horizon);
-    pg.finish(horizon, eng.events_processed())
-        .map_err(|e| Error::Internal(format!("simulation fault: {e}")))
+    drive::<O, Q>(ProtectionGroup::new(cfg, observer), seed, stream, horizon)
 }
 
 /// Runs `cfg` with no timeline (the fast path), on stream 0 of `seed`.
@@ -30,12 +39,6 @@ pub fn simulate(cfg: &Config, seed: u64, horizon: SimTime) -> Result<RunStats, E
 /// Time of the first data loss of a run on `seed` (stopping there), or
 /// `None` if none happens before `horizon`.
 pub fn first_loss(cfg: &Config, seed: u64, horizon: SimTime) -> Result<Option<SimTime>, Error> {
-    let mut eng: Engine<Event, HeapQueue<Event>> = Engine::new(seed, 0);
-    let mut pg = ProtectionGroup::new(cfg, NoObserver).stop_at_first_loss();
-    pg.start(&mut eng);
-    eng.run_until(&mut pg, horizon);
-    let (stats, _) = pg
-        .finish(horizon, eng.events_processed())
-        .map_err(|e| Error::Internal(format!("simulation fault: {e}")))?;
-    Ok(stats.first_data_loss)
+    let pg = ProtectionGroup::new(cfg, NoObserver).stop_at_first_loss();
+    drive::<_, HeapQueue<Event>>(pg, seed, 0, horizon).map(|(s, _)| s.first_data_loss)
 }

@@ -41,7 +41,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 
 /// Exact decimal seconds of a time: `8.589935`, `3600`.
 pub fn secs_exact(t: SimTime) -> String {
-    let (s, us) = (t.0 / US_PER_S, t.0 % US_PER_S);
+    secs_exact_us(t.0 as u128)
+}
+
+/// Exact decimal seconds of a µs count (also sums of many runs).
+pub fn secs_exact_us(total_us: u128) -> String {
+    let per_s = US_PER_S as u128;
+    let (s, us) = (total_us / per_s, total_us % per_s);
     if us == 0 {
         return s.to_string();
     }

@@ -20,10 +20,15 @@ pub fn percent(a: f64) -> String {
 
 /// "nines" of an availability: −log10(1 − a); `∞` at 1.
 pub fn nines(a: f64) -> String {
-    if a >= 1.0 {
+    nines_of_unavailability(1.0 - a)
+}
+
+/// "nines" from the unavailability itself, −log10(u) (no 1 − a cancellation); `∞` at 0.
+pub fn nines_of_unavailability(u: f64) -> String {
+    if u <= 0.0 {
         "∞".into()
     } else {
-        format!("{:.2}", -(1.0 - a).log10())
+        format!("{:.2}", -u.log10())
     }
 }
 
@@ -134,10 +139,6 @@ fn process_line(s: &mut String, name: &str, per: &str, p: &Option<Process>) {
     }
 }
 
-fn timing(d: &Dist) -> String {
-    d.describe()
-}
-
 /// The `check` summary: everything the scenario sets up, resolved.
 pub fn check_report(sc: &Scenario, path: &str) -> String {
     let cfg: &Config = &sc.config;
@@ -176,10 +177,10 @@ pub fn check_report(sc: &Scenario, path: &str) -> String {
         "  repair bandwidth   {} Gbps",
         cfg.repair_bandwidth_bits_per_s / 1e9
     );
-    let _ = writeln!(s, "  repair time        {}", timing(&cfg.repair_time));
-    let _ = writeln!(s, "  detection delay    {}", timing(&cfg.detection_delay));
-    let _ = writeln!(s, "  catch-up time      {}", timing(&cfg.catchup_time));
-    let _ = writeln!(s, "  restore time       {}", timing(&cfg.restore_time));
+    let _ = writeln!(s, "  repair time        {}", cfg.repair_time.describe());
+    let _ = writeln!(s, "  detection delay    {}", cfg.detection_delay.describe());
+    let _ = writeln!(s, "  catch-up time      {}", cfg.catchup_time.describe());
+    let _ = writeln!(s, "  restore time       {}", cfg.restore_time.describe());
     let _ = writeln!(
         s,
         "  backup lag         {}",
@@ -190,7 +191,7 @@ pub fn check_report(sc: &Scenario, path: &str) -> String {
         "  replace down after {}",
         cfg.replace_down_after
             .as_ref()
-            .map_or("never".to_string(), timing)
+            .map_or("never".to_string(), Dist::describe)
     );
     let f = &cfg.failures;
     let _ = writeln!(s, "\nbackground failures");
@@ -269,17 +270,7 @@ pub fn analyze_report(sc: &Scenario, path: &str, a: &Analysis, wall_seconds: f64
         );
     }
     let _ = writeln!(s, "\n                      {:<28}reads", "writes");
-    let av = |a: f64, u: f64| {
-        format!(
-            "{} ({} nines)",
-            percent(a),
-            if u > 0.0 {
-                format!("{:.2}", -u.log10())
-            } else {
-                "∞".into()
-            }
-        )
-    };
+    let av = |a: f64, u: f64| format!("{} ({} nines)", percent(a), nines_of_unavailability(u));
     let _ = writeln!(
         s,
         "  availability        {:<28}{}",

@@ -149,16 +149,14 @@ pub(super) struct Space {
     pub arcs: Vec<Vec<Arc>>,
 }
 
-fn classify(d: Option<&Dist>) -> Result<Rate, Substitution> {
+/// How the chain treats a timing; `Err` with the distribution if it is neither
+/// absent, zero nor exponential.
+fn classify(d: Option<&Dist>) -> Result<Rate, &Dist> {
     match d {
         None => Ok(Rate::Never),
         Some(Dist::Fixed(t)) if t.0 == 0 => Ok(Rate::Instant),
         Some(Dist::Exponential { mean, .. }) => Ok(Rate::Exp(1.0 / mean.as_secs_f64())),
-        Some(other) => Err(Substitution {
-            timing: Timing::Repair,
-            was: other.describe(),
-            mean_secs: other.mean_secs(),
-        }),
+        Some(other) => Err(other),
     }
 }
 
@@ -192,8 +190,12 @@ impl Space {
                 Ok(r) => {
                     rates.insert(t, r);
                 }
-                Err(mut s) => {
-                    s.timing = t;
+                Err(d) => {
+                    let s = Substitution {
+                        timing: t,
+                        was: d.describe(),
+                        mean_secs: d.mean_secs(),
+                    };
                     rates.insert(t, Rate::Exp(1.0 / s.mean_secs));
                     non_exp.insert(t, s);
                 }

@@ -14,6 +14,7 @@ use super::run::simulate;
 use super::stats::{Moments, wilson};
 use crate::error::Error;
 use crate::model::RunStats;
+use crate::output::secs_exact_us;
 use crate::scenario::{Assignment, Overrides, Scenario, parse_with};
 use crate::time::parse_duration;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -402,16 +403,6 @@ pub fn execute(
     })
 }
 
-/// Exact decimal seconds of a µs count.
-fn secs_text(us: u128) -> String {
-    let (s, frac) = (us / 1_000_000, us % 1_000_000);
-    if frac == 0 {
-        s.to_string()
-    } else {
-        format!("{s}.{}", format!("{frac:06}").trim_end_matches('0'))
-    }
-}
-
 /// The sweep CSV: the varied keys, then the SPEC's columns, one row per point.
 pub fn render_csv(axes: &[Axis], stats: &[PointStats]) -> Result<Vec<u8>, Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -454,7 +445,7 @@ pub fn render_csv(axes: &[Axis], stats: &[PointStats]) -> Result<Vec<u8>, Error>
         rec.push(plo.to_string());
         rec.push(phi.to_string());
         rec.push(st.loss_events.to_string());
-        rec.push(secs_text(st.simulated_us));
+        rec.push(secs_exact_us(st.simulated_us));
         rec.push(if st.loss_events == 0 {
             String::new()
         } else {
