@@ -1,5 +1,6 @@
-//! `analyze` on the default 3 × 2 layout with all four background processes
-//! (timings made exponential with the same means, as `--approx` does).
+//! `analyze` on the default 3 × 2 layout and on 3 × 3 (V = 9), with all four
+//! background processes (timings made exponential with the same means, as
+//! `--approx` does). Goals: 3 × 2 under 100 ms, 3 × 3 under 5 s.
 
 use aurora_sim::analysis::markov::analyze;
 use aurora_sim::scenario::{Overrides, parse};
@@ -27,6 +28,15 @@ fn bench_analyze(c: &mut Criterion) {
     let mut g = c.benchmark_group("analyze");
     g.sample_size(10);
     g.bench_function("3x2-all-four-processes", |b| {
+        b.iter(|| black_box(analyze(&sc.config, true).unwrap()))
+    });
+    // V = 9: three AZs of three nodes, writes 6/9, reads 4/9 (110,847 states).
+    let src = ALL_FOUR.replace(
+        "horizon = \"1y\"",
+        "horizon = \"1y\"\n[cluster]\nnodes_per_az = 3\nwrite_quorum = 6\nread_quorum = 4",
+    );
+    let sc = parse(&src, "all-four-3x3.toml", &Overrides::default()).unwrap();
+    g.bench_function("3x3-all-four-processes", |b| {
         b.iter(|| black_box(analyze(&sc.config, true).unwrap()))
     });
     g.finish();

@@ -1,6 +1,6 @@
 //! The `run --json` object: this struct *is* the contract (SPEC §3).
 
-use crate::analysis::markov::Analysis;
+use crate::analysis::markov::{Analysis, Solver};
 use crate::model::RunStats;
 use crate::scenario::Scenario;
 use serde::Serialize;
@@ -112,6 +112,11 @@ pub struct AnalyzeJson<'a> {
     pub states_before_symmetry: f64,
     /// The solver used.
     pub solver: &'static str,
+    /// Gauss–Seidel sweeps (null after elimination).
+    pub solver_sweeps: Option<usize>,
+    /// Certified relative error bound of every figure, up to rounding (null
+    /// after elimination, which has no such bound).
+    pub relative_error_bound: Option<f64>,
     /// Timings replaced with `--approx`.
     pub approximations: Vec<ApproxJson>,
     /// Scripted events in the file (not part of the chain).
@@ -131,7 +136,15 @@ impl<'a> AnalyzeJson<'a> {
             mttdl_years: a.mttdl_seconds.map(|s| s / (365.0 * 86_400.0)),
             states: a.states,
             states_before_symmetry: a.states_before_symmetry,
-            solver: SOLVER,
+            solver: a.solver.describe(),
+            solver_sweeps: match a.solver {
+                Solver::GaussSeidel { sweeps, .. } => Some(sweeps),
+                Solver::Elimination => None,
+            },
+            relative_error_bound: match a.solver {
+                Solver::GaussSeidel { bound, .. } => Some(bound),
+                Solver::Elimination => None,
+            },
             approximations: a
                 .substitutions
                 .iter()
@@ -153,7 +166,3 @@ impl<'a> AnalyzeJson<'a> {
         s
     }
 }
-
-/// How `analyze` solves the chain.
-pub const SOLVER: &str =
-    "sparse GTH elimination (subtraction-free Gaussian elimination on the generator)";

@@ -30,6 +30,10 @@ fn json_has_the_spec_keys_and_closed_form_values() {
     }
     assert!((v["write_availability"].as_f64().unwrap() - 720.0 / 722.0).abs() < 1e-13);
     assert_eq!(v["mttdl_seconds"], serde_json::Value::Null);
+    // Two states: Gauss–Seidel is exact after one sweep and says so.
+    assert!(v["solver"].as_str().unwrap().starts_with("Gauss-Seidel"));
+    assert!(v["solver_sweeps"].as_u64().unwrap() <= 3);
+    assert!(v["relative_error_bound"].as_f64().unwrap() <= 1e-12);
 }
 
 #[test]

@@ -12,7 +12,7 @@
 //! a canonical sorted form.
 
 use crate::model::{Config, Dist, Quorum};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 pub(super) const LU: u8 = 0;
 pub(super) const LD: u8 = 1;
@@ -123,29 +123,40 @@ pub struct Substitution {
     pub mean_secs: f64,
 }
 
-/// Target of a data loss in an absorbing chain.
-pub(super) const ABSORBED: u32 = u32::MAX;
-
 /// One transition: target state, rate (1/s), and whether it is a data loss.
 pub(super) type Arc = (u32, f64, bool);
+
+/// Moves out of one state: targets laid end to end, and their rates.
+#[derive(Default)]
+struct Moves {
+    targets: Vec<u8>,
+    rates: Vec<f64>,
+}
+
+impl Moves {
+    fn push(&mut self, t: &[u8], r: Rate) {
+        if let Rate::Exp(x) = r {
+            self.targets.extend_from_slice(t);
+            self.rates.push(x);
+        }
+    }
+}
 
 /// The explored chain.
 pub(super) struct Space {
     pub azs: usize,
     pub per_az: usize,
     quorum: Quorum,
-    rates: HashMap<Timing, Rate>,
+    /// By `Timing as usize`.
+    rates: [Rate; Timing::ALL.len()],
     /// Non-exponential timings: with `approx` they become exponential; without,
     /// meeting one is an error.
-    non_exp: HashMap<Timing, Substitution>,
+    non_exp: [Option<Substitution>; Timing::ALL.len()],
     approx: bool,
-    /// Data loss is absorbing: stale ranks (which only decide who becomes
-    /// current after a loss) are merged and post-loss states not explored.
-    absorbing: bool,
     /// Timings the chain actually used.
-    pub used: Vec<Timing>,
-    pub states: Vec<Vec<u8>>,
-    index: HashMap<Vec<u8>, u32>,
+    used: [bool; Timing::ALL.len()],
+    pub states: Vec<Box<[u8]>>,
+    index: FxHashMap<Box<[u8]>, u32>,
     pub arcs: Vec<Vec<Arc>>,
 }
 
@@ -165,7 +176,7 @@ fn classify(d: Option<&Dist>) -> Result<Rate, &Dist> {
 pub struct NotExponential(pub Substitution);
 
 impl Space {
-    pub fn new(cfg: &Config, approx: bool, absorbing: bool) -> Space {
+    pub fn new(cfg: &Config, approx: bool) -> Space {
         let f = &cfg.failures;
         let pick = |t: Timing| -> Option<&Dist> {
             match t {
@@ -183,21 +194,19 @@ impl Space {
                 Timing::GiveUp => cfg.replace_down_after.as_ref(),
             }
         };
-        let mut rates = HashMap::new();
-        let mut non_exp = HashMap::new();
+        let mut rates = [Rate::Never; Timing::ALL.len()];
+        let mut non_exp = [const { None }; Timing::ALL.len()];
         for t in Timing::ALL {
             match classify(pick(t)) {
-                Ok(r) => {
-                    rates.insert(t, r);
-                }
+                Ok(r) => rates[t as usize] = r,
                 Err(d) => {
                     let s = Substitution {
                         timing: t,
                         was: d.describe(),
                         mean_secs: d.mean_secs(),
                     };
-                    rates.insert(t, Rate::Exp(1.0 / s.mean_secs));
-                    non_exp.insert(t, s);
+                    rates[t as usize] = Rate::Exp(1.0 / s.mean_secs);
+                    non_exp[t as usize] = Some(s);
                 }
             }
         }
@@ -208,37 +217,34 @@ impl Space {
             rates,
             non_exp,
             approx,
-            absorbing,
-            used: Vec::new(),
+            used: [false; Timing::ALL.len()],
             states: Vec::new(),
-            index: HashMap::new(),
+            index: FxHashMap::default(),
             arcs: Vec::new(),
         }
     }
 
     /// The rate of a timing, recording that the chain uses it.
     fn rate(&mut self, t: Timing) -> Result<Rate, NotExponential> {
-        let r = self.rates[&t];
-        if r != Rate::Never && !self.used.contains(&t) {
-            if let Some(s) = self.non_exp.get(&t)
+        let r = self.rates[t as usize];
+        if r != Rate::Never && !self.used[t as usize] {
+            if let Some(s) = &self.non_exp[t as usize]
                 && !self.approx
             {
                 return Err(NotExponential(s.clone()));
             }
-            self.used.push(t);
+            self.used[t as usize] = true;
         }
         Ok(r)
     }
 
     /// Substitutions made (with `--approx`), in timing order.
     pub fn substitutions(&self) -> Vec<Substitution> {
-        let mut v: Vec<Substitution> = self
-            .used
+        Timing::ALL
             .iter()
-            .filter_map(|t| self.non_exp.get(t).cloned())
-            .collect();
-        v.sort_by_key(|s| s.timing);
-        v
+            .filter(|&&t| self.used[t as usize])
+            .filter_map(|&t| self.non_exp[t as usize].clone())
+            .collect()
     }
 
     // State layout: [restoring, az_0, reps of az_0…, az_1, reps of az_1…, …].
@@ -265,35 +271,38 @@ impl Space {
 
     /// Sort nodes within AZs, AZs among themselves, and renumber stale ranks 1…k.
     fn canonical(&self, s: &mut [u8]) {
-        // Renumber stale ranks to 1…k (a relabelling, independent of positions).
-        let mut ranks: Vec<u8> = (0..self.reps())
-            .map(|r| s[self.rep_at(r)])
-            .filter(|&c| is_present(c) && rank(c) > 0)
-            .map(rank)
-            .collect();
-        ranks.sort_unstable();
-        ranks.dedup();
-        if ranks.last().is_some_and(|&m| m as usize != ranks.len()) {
+        // Renumber stale ranks to 1…k (a relabelling, independent of positions):
+        // a rank's new value is the number of ranks in use up to it.
+        let mut used: u128 = 0;
+        for r in 0..self.reps() {
+            let c = s[self.rep_at(r)];
+            if is_present(c) && rank(c) > 0 {
+                used |= 1 << rank(c);
+            }
+        }
+        if used != 0 && used != (1u128 << (used.count_ones() + 1)) - 2 {
             for r in 0..self.reps() {
                 let i = self.rep_at(r);
                 let c = s[i];
                 if is_present(c) && rank(c) > 0 {
-                    let new = ranks.iter().position(|&x| x == rank(c)).unwrap_or(0) as u8 + 1;
+                    let new = (used & ((2u128 << rank(c)) - 1)).count_ones() as u8;
                     s[i] = present(new, crashed(c));
                 }
             }
         }
-        // Then sort nodes within AZ blocks, and the blocks.
+        // Then sort nodes within AZ blocks, and the blocks (insertion sort:
+        // a handful of short blocks, no allocation).
         let w = self.width();
-        let mut blocks: Vec<Vec<u8>> = (0..self.azs)
-            .map(|a| s[1 + a * w..1 + (a + 1) * w].to_vec())
-            .collect();
-        for b in &mut blocks {
-            b[1..].sort_unstable();
+        for a in 0..self.azs {
+            s[1 + a * w + 1..1 + (a + 1) * w].sort_unstable();
         }
-        blocks.sort_unstable();
-        for (a, b) in blocks.iter().enumerate() {
-            s[1 + a * w..1 + (a + 1) * w].copy_from_slice(b);
+        for a in 1..self.azs {
+            let mut b = a;
+            while b > 0 && s[1 + (b - 1) * w..1 + b * w] > s[1 + b * w..1 + (b + 1) * w] {
+                let (left, right) = s[1 + (b - 1) * w..1 + (b + 1) * w].split_at_mut(w);
+                left.swap_with_slice(right);
+                b -= 1;
+            }
         }
     }
 
@@ -367,7 +376,7 @@ impl Space {
                     })
                     .collect();
                 if !newly.is_empty() {
-                    for r in (0..self.reps()).filter(|_| !self.absorbing) {
+                    for r in 0..self.reps() {
                         let c = s[self.rep_at(r)];
                         if is_present(c) && rank(c) > 0 {
                             s[self.rep_at(r)] = present(rank(c) + 1, crashed(c));
@@ -455,13 +464,13 @@ impl Space {
         }
     }
 
-    fn intern(&mut self, s: Vec<u8>) -> u32 {
-        if let Some(&i) = self.index.get(&s) {
+    fn intern(&mut self, s: &[u8]) -> u32 {
+        if let Some(&i) = self.index.get(s) {
             return i;
         }
         let i = self.states.len() as u32;
-        self.index.insert(s.clone(), i);
-        self.states.push(s);
+        self.index.insert(s.into(), i);
+        self.states.push(s.into());
         self.arcs.push(Vec::new());
         i
     }
@@ -473,22 +482,24 @@ impl Space {
             let i = self.rep_at(r);
             start[i] = present(0, false);
         }
-        self.intern(start);
+        let w = start.len();
+        self.intern(&start);
+        let mut moves = Moves::default();
         let mut next = 0usize;
         while next < self.states.len() {
             if self.states.len() > max_states {
                 return Err(BuildError::TooLarge(max_states));
             }
-            let s = self.states[next].clone();
+            start.copy_from_slice(&self.states[next]);
+            moves.targets.clear();
+            moves.rates.clear();
+            self.moves(&start, &mut moves).map_err(BuildError::NotExp)?;
             let mut out: Vec<Arc> = Vec::new();
-            for (mut t, rate) in self.moves(&s).map_err(BuildError::NotExp)? {
-                let lost = self.close(&mut t).map_err(BuildError::NotExp)?;
-                self.canonical(&mut t);
-                let j = if lost && self.absorbing {
-                    ABSORBED
-                } else {
-                    self.intern(t)
-                };
+            for (k, &rate) in moves.rates.iter().enumerate() {
+                let t = &mut moves.targets[k * w..(k + 1) * w];
+                let lost = self.close(t).map_err(BuildError::NotExp)?;
+                self.canonical(t);
+                let j = self.intern(t);
                 match out.iter_mut().find(|(k, _, l)| *k == j && *l == lost) {
                     Some(a) => a.1 += rate,
                     None => out.push((j, rate, lost)),
@@ -502,13 +513,8 @@ impl Space {
     }
 
     /// Exponential moves out of a state, before the rule fixpoint.
-    fn moves(&mut self, s: &[u8]) -> Result<Vec<(Vec<u8>, f64)>, NotExponential> {
-        let mut out = Vec::new();
-        let push = |out: &mut Vec<(Vec<u8>, f64)>, t: Vec<u8>, r: Rate| {
-            if let Rate::Exp(x) = r {
-                out.push((t, x));
-            }
-        };
+    fn moves(&mut self, s: &[u8], out: &mut Moves) -> Result<(), NotExponential> {
+        let mut t = s.to_vec();
         let (_, cur) = self.masks(s);
         for a in 0..self.azs {
             let ai = self.az_at(a);
@@ -517,19 +523,19 @@ impl Space {
                     let r = self.rate(Timing::OutageEvery)?;
                     if r != Rate::Never {
                         self.rate(Timing::OutageLasts)?;
-                        let mut t = s.to_vec();
+                        t.copy_from_slice(s);
                         t[ai] = AZ_OUT;
-                        push(&mut out, t, r);
+                        out.push(&t, r);
                     }
                     let r = self.rate(Timing::AzLossEvery)?;
                     if r != Rate::Never {
                         self.rate(Timing::AzLossLasts)?;
-                        let mut t = s.to_vec();
+                        t.copy_from_slice(s);
                         t[ai] = AZ_DARK;
                         for k in 0..self.per_az {
                             self.lose(&mut t, a * self.per_az + k)?;
                         }
-                        push(&mut out, t, r);
+                        out.push(&t, r);
                     }
                 }
                 AZ_OUT | AZ_DARK => {
@@ -538,19 +544,19 @@ impl Space {
                     } else {
                         Timing::AzLossLasts
                     };
-                    let mut t = s.to_vec();
+                    t.copy_from_slice(s);
                     t[ai] = AZ_UP;
                     let r = self.rate(timing)?;
-                    push(&mut out, t, r);
+                    out.push(&t, r);
                 }
                 _ => {}
             }
         }
         if s[0] == 1 {
-            let mut t = s.to_vec();
+            t.copy_from_slice(s);
             self.restore(&mut t);
             let r = self.rate(Timing::Restore)?;
-            push(&mut out, t, r);
+            out.push(&t, r);
         }
         let mut seen: Vec<(usize, u8)> = Vec::new();
         for r in 0..self.reps() {
@@ -573,51 +579,51 @@ impl Space {
                 let rc = self.rate(Timing::CrashEvery)?;
                 if rc != Rate::Never {
                     self.rate(Timing::CrashLasts)?;
-                    let mut t = s.to_vec();
+                    t.copy_from_slice(s);
                     t[i] = present(rank(c), true);
-                    push(&mut out, t, scaled(rc));
+                    out.push(&t, scaled(rc));
                 }
                 let rl = self.rate(Timing::LossEvery)?;
                 if rl != Rate::Never {
-                    let mut t = s.to_vec();
+                    t.copy_from_slice(s);
                     self.lose(&mut t, r)?;
-                    push(&mut out, t, scaled(rl));
+                    out.push(&t, scaled(rl));
                 }
                 if rank(c) > 0 && cur != 0 {
                     let rk = self.rate(Timing::Catchup)?;
-                    let mut t = s.to_vec();
+                    t.copy_from_slice(s);
                     t[i] = present(0, false);
-                    push(&mut out, t, scaled(rk));
+                    out.push(&t, scaled(rk));
                 }
             }
             if crashed(c) {
-                let mut t = s.to_vec();
+                t.copy_from_slice(s);
                 t[i] = present(rank(c), false);
                 let r = self.rate(Timing::CrashLasts)?;
-                push(&mut out, t, scaled(r));
+                out.push(&t, scaled(r));
             }
             if is_present(c) && !reach {
                 let rg = self.rate(Timing::GiveUp)?;
                 if rg != Rate::Never {
-                    let mut t = s.to_vec();
+                    t.copy_from_slice(s);
                     t[i] = LD;
-                    push(&mut out, t, scaled(rg));
+                    out.push(&t, scaled(rg));
                 }
             }
             if c == LU {
-                let mut t = s.to_vec();
+                t.copy_from_slice(s);
                 t[i] = LD;
                 let r = self.rate(Timing::Detection)?;
-                push(&mut out, t, scaled(r));
+                out.push(&t, scaled(r));
             }
             if c == REP {
-                let mut t = s.to_vec();
+                t.copy_from_slice(s);
                 t[i] = present(0, false);
                 let r = self.rate(Timing::Repair)?;
-                push(&mut out, t, scaled(r));
+                out.push(&t, scaled(r));
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// How many labelled states a canonical state stands for: the number of
@@ -625,20 +631,26 @@ impl Space {
     pub fn orbit(&self, s: &[u8]) -> f64 {
         let w = self.width();
         let fact = |n: usize| (1..=n).map(|x| x as f64).product::<f64>();
-        let multinomial = |items: &[&[u8]]| {
-            let mut counts: HashMap<&[u8], usize> = HashMap::new();
-            for it in items {
-                *counts.entry(*it).or_default() += 1;
+        // n! / Π (run length)! over runs of equal neighbours (canonical states
+        // are sorted, so equal items are adjacent).
+        let arrangements = |n: usize, same: &dyn Fn(usize) -> bool| {
+            let mut total = fact(n);
+            let mut run = 1;
+            for i in 1..n {
+                if same(i) {
+                    run += 1;
+                } else {
+                    total /= fact(run);
+                    run = 1;
+                }
             }
-            fact(items.len()) / counts.values().map(|&c| fact(c)).product::<f64>()
+            total / fact(run)
         };
-        let blocks: Vec<&[u8]> = (0..self.azs)
-            .map(|a| &s[1 + a * w..1 + (a + 1) * w])
-            .collect();
-        let mut total = multinomial(&blocks);
-        for b in &blocks {
-            let nodes: Vec<&[u8]> = b[1..].chunks(1).collect();
-            total *= multinomial(&nodes);
+        let block = |a: usize| &s[1 + a * w..1 + (a + 1) * w];
+        let mut total = arrangements(self.azs, &|a| block(a - 1) == block(a));
+        for a in 0..self.azs {
+            let b = block(a);
+            total *= arrangements(self.per_az, &|k| b[k] == b[k + 1]);
         }
         total
     }

@@ -4,9 +4,13 @@
 //! [`build`] explores the state space under the rules of SPEC §1 (zero timings
 //! are instantaneous and folded into the rule fixpoint; AZs and the nodes of an
 //! AZ are interchangeable, so states are canonical up to that symmetry).
-//! [`solve`] runs sparse GTH elimination: the stationary distribution gives
-//! the availabilities, and the same elimination on the chain with data loss
-//! made absorbing gives the mean time to the first loss.
+//! [`solve`] finds, by Gauss–Seidel, the expected time spent in each state
+//! between two visits to the all-current start state (normalised: the
+//! stationary distribution, hence the availabilities), and the length and loss
+//! probability of such a cycle (hence, by Wald's identity, the mean time to
+//! the first loss). Every figure comes with a verified bracket. When the
+//! start state is too rare for that to converge (failures outpacing repairs),
+//! sparse GTH elimination solves the same chain instead.
 
 mod build;
 mod solve;
@@ -15,7 +19,6 @@ pub use build::{Substitution, Timing};
 
 use crate::model::Config;
 use build::{BuildError, Space};
-use std::collections::VecDeque;
 
 /// Largest chain `analyze` will build.
 pub const MAX_STATES: usize = 3_000_000;
@@ -39,6 +42,8 @@ pub struct Analysis {
     pub states_before_symmetry: f64,
     /// Timings replaced by exponentials of the same mean (`--approx`).
     pub substitutions: Vec<Substitution>,
+    /// How it was solved.
+    pub solver: Solver,
 }
 
 /// Why a scenario cannot be analysed.
@@ -52,86 +57,251 @@ pub enum AnalyzeError {
     Numerical(String),
 }
 
+/// Relative width of the bracket Gauss–Seidel must reach on every state.
+const TOLERANCE: f64 = 1e-12;
+
+/// The smallest error bound claimed: below it rounding, not the iteration, dominates.
+const ROUNDING_FLOOR: f64 = 1e-14;
+
+/// Gauss–Seidel sweeps tried before falling back to elimination.
+const MAX_SWEEPS: usize = 2_000;
+
+/// Largest chain the elimination fallback is tried on.
+const MAX_ELIMINATION: usize = 20_000;
+
 /// Builds and solves the chain of `cfg`'s background failures.
 pub fn analyze(cfg: &Config, approx: bool) -> Result<Analysis, AnalyzeError> {
-    let build = |absorbing: bool| {
-        let mut space = Space::new(cfg, approx, absorbing);
-        space.explore(MAX_STATES).map_err(|e| match e {
-            BuildError::NotExp(n) => AnalyzeError::NotExponential(n.0),
-            BuildError::TooLarge(n) => AnalyzeError::TooLarge(n),
-        })?;
-        Ok::<_, AnalyzeError>(space)
-    };
-    let space = build(false)?;
-    let n = space.states.len();
-    // Most degraded states first: their fill-in stays among degraded states,
-    // and the start state (index 0, level 0) is left to anchor π.
-    let order = elimination_order(&space, (1..n as u32).collect());
-    let arcs = || {
-        space
-            .arcs
-            .iter()
-            .enumerate()
-            .flat_map(|(i, out)| out.iter().map(move |&(j, r, _)| (i as u32, j, r)))
-    };
-    let pi = solve::stationary(n, arcs(), &order).map_err(AnalyzeError::Numerical)?;
-    let (mut wu, mut ru) = (0.0, 0.0);
-    for (i, s) in space.states.iter().enumerate() {
-        if !space.write_ok(s) {
-            wu += pi[i];
-        }
-        if !space.read_ok(s) {
-            ru += pi[i];
-        }
-    }
+    analyze_with(cfg, approx, true)
+}
 
+/// [`analyze`], with Gauss–Seidel tried first or not at all.
+fn analyze_with(cfg: &Config, approx: bool, gauss_seidel: bool) -> Result<Analysis, AnalyzeError> {
+    let mut space = Space::new(cfg, approx);
+    space.explore(MAX_STATES).map_err(|e| match e {
+        BuildError::NotExp(n) => AnalyzeError::NotExponential(n.0),
+        BuildError::TooLarge(n) => AnalyzeError::TooLarge(n),
+    })?;
+    let n = space.states.len();
+    // Least degraded first: most of a state's probability flows in from
+    // states one failure closer to all-up, already updated in the same sweep.
+    let levels: Vec<usize> = space.states.iter().map(|s| space.level(s)).collect();
+    let mut up: Vec<u32> = (0..n as u32).collect();
+    up.sort_unstable_by_key(|&i| (levels[i as usize], i));
+    let unavailable =
+        |ok: &dyn Fn(&[u8]) -> bool| -> Vec<bool> { space.states.iter().map(|s| !ok(s)).collect() };
+    let (write_down, read_down) = (
+        unavailable(&|s| space.write_ok(s)),
+        unavailable(&|s| space.read_ok(s)),
+    );
+    let cycles = gauss_seidel
+        .then(|| cycle_times(&space, &up[1..]))
+        .flatten();
+    let (availability, mut solver) = match cycles {
+        Some(b) => {
+            let a = availability_bounds(&b, &write_down, &read_down);
+            let bound = a.bound;
+            (
+                a,
+                Solver::GaussSeidel {
+                    sweeps: b.sweeps,
+                    bound,
+                },
+            )
+        }
+        None => (
+            eliminate_stationary(&space, &up, &write_down, &read_down)?,
+            Solver::Elimination,
+        ),
+    };
+    let mttdl = mttdl(&space, &up, &mut solver)?;
+    if let Solver::GaussSeidel { bound, .. } = &mut solver {
+        // Below ~1e-14 the bracket only measures rounding, not the error.
+        *bound = bound.max(ROUNDING_FLOOR);
+    }
     Ok(Analysis {
-        write_availability: 1.0 - wu,
-        read_availability: 1.0 - ru,
-        write_unavailability: wu,
-        read_unavailability: ru,
-        mttdl_seconds: mttdl(&build(true)?)?,
+        write_availability: 1.0 - availability.write,
+        read_availability: 1.0 - availability.read,
+        write_unavailability: availability.write,
+        read_unavailability: availability.read,
+        mttdl_seconds: mttdl,
         states: n,
         states_before_symmetry: space.states.iter().map(|s| space.orbit(s)).sum(),
         substitutions: space.substitutions(),
+        solver,
     })
 }
 
-/// Mean time to the first data loss from the start state (index 0), over the
-/// states reachable from it without a loss; `None` when loss is impossible.
-fn mttdl(space: &Space) -> Result<Option<f64>, AnalyzeError> {
-    // In the absorbing chain every state is reachable from the start without
-    // a loss, and every loss arc points at `ABSORBED`.
+/// How the chain was solved.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Solver {
+    /// Gauss–Seidel on the cycle equations, certified: every figure lies
+    /// within `bound` (relative) of the exact one, up to rounding.
+    GaussSeidel {
+        /// Sweeps of the slowest system.
+        sweeps: usize,
+        /// Largest relative width of the figures' brackets.
+        bound: f64,
+    },
+    /// Sparse GTH elimination (when Gauss–Seidel converges too slowly).
+    Elimination,
+}
+
+impl Solver {
+    /// The method, in words.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Solver::GaussSeidel { .. } => {
+                "Gauss-Seidel on the regeneration-cycle equations (subtraction-free, bracketed)"
+            }
+            Solver::Elimination => {
+                "sparse GTH elimination (subtraction-free Gaussian elimination on the generator)"
+            }
+        }
+    }
+}
+
+/// Unavailabilities and the relative width of their brackets.
+struct Unavailability {
+    write: f64,
+    read: f64,
+    bound: f64,
+}
+
+/// Expected time spent in each state between two visits to the start state
+/// (index 0), which is 1: v_k s_k = Σ_i v_i q_ik. Normalised, v is π.
+fn cycle_times(space: &Space, order: &[u32]) -> Option<solve::Bracket> {
+    let n = space.states.len();
+    let mut c = vec![0.0; n];
+    let mut d = vec![1.0; n];
+    let mut terms = Vec::new();
+    for (i, out) in space.arcs.iter().enumerate() {
+        let mut total = 0.0;
+        for &(j, r, _) in out.iter().filter(|a| a.0 as usize != i) {
+            total += r;
+            match (i, j) {
+                (_, 0) => {}
+                (0, j) => c[j as usize] += r,
+                (i, j) => terms.push((j, i as u32, r)),
+            }
+        }
+        if i != 0 {
+            d[i] = total;
+        }
+    }
+    if d.iter().any(|&x| x <= 0.0) {
+        return None; // a trap: elimination reports it
+    }
+    solve::Fixpoint::new(n, terms.into_iter(), c, d).gauss_seidel(
+        order,
+        TOLERANCE,
+        MAX_SWEEPS,
+        n <= MAX_ELIMINATION,
+    )
+}
+
+/// Unavailabilities from bracketed cycle times (v_0 = 1 exactly).
+fn availability_bounds(
+    b: &solve::Bracket,
+    write_down: &[bool],
+    read_down: &[bool],
+) -> Unavailability {
+    let total = |v: &[f64]| 1.0 + v[1..].iter().sum::<f64>();
+    let down = |v: &[f64], mask: &[bool]| -> f64 {
+        v.iter().zip(mask).filter(|x| *x.1).map(|x| *x.0).sum()
+    };
+    let (lo_total, hi_total) = (total(&b.lo), total(&b.hi));
+    let bracket = |mask: &[bool]| {
+        let (lo, hi) = (down(&b.lo, mask) / hi_total, down(&b.hi, mask) / lo_total);
+        if lo > 0.0 { hi / lo - 1.0 } else { 0.0 }
+    };
+    let (wb, rb) = (bracket(write_down), bracket(read_down));
+    Unavailability {
+        write: down(&b.lo, write_down) / lo_total,
+        read: down(&b.lo, read_down) / lo_total,
+        bound: wb.max(rb),
+    }
+}
+
+/// The stationary distribution by sparse GTH elimination, most degraded first.
+fn eliminate_stationary(
+    space: &Space,
+    up: &[u32],
+    write_down: &[bool],
+    read_down: &[bool],
+) -> Result<Unavailability, AnalyzeError> {
+    let n = space.states.len();
+    if n > MAX_ELIMINATION {
+        return Err(AnalyzeError::Numerical(format!(
+            "Gauss–Seidel did not converge in {MAX_SWEEPS} sweeps, and {n} states are too many to eliminate"
+        )));
+    }
+    // Most degraded first: fill-in stays among degraded states, and the
+    // start state (level 0, never eliminated) anchors π.
+    let order: Vec<u32> = up[1..].iter().rev().copied().collect();
+    let arcs = space
+        .arcs
+        .iter()
+        .enumerate()
+        .flat_map(|(i, out)| out.iter().map(move |&(j, r, _)| (i as u32, j, r)));
+    let pi = solve::stationary(n, arcs, &order).map_err(AnalyzeError::Numerical)?;
+    let down = |mask: &[bool]| pi.iter().zip(mask).filter(|x| *x.1).map(|x| *x.0).sum();
+    Ok(Unavailability {
+        write: down(write_down),
+        read: down(read_down),
+        bound: 0.0,
+    })
+}
+
+/// Mean time from the start state (index 0) to the first data loss; `None`
+/// when no loss is possible. A cycle runs from the start until the chain is
+/// back there or loses data; the number of cycles until a loss is geometric,
+/// so by Wald's identity MTTDL = E[cycle length] / P(a cycle ends in loss).
+/// Both come from Gauss–Seidel on the cycle equations (most degraded first),
+/// or elimination when that is too slow.
+fn mttdl(space: &Space, up: &[u32], solver: &mut Solver) -> Result<Option<f64>, AnalyzeError> {
     let n = space.states.len();
     let exit: Vec<f64> = space
         .arcs
         .iter()
         .map(|out| out.iter().filter(|a| a.2).map(|a| a.1).sum())
         .collect();
-    // Which states can reach a loss (reverse search from the exits).
-    let mut preds: Vec<Vec<u32>> = vec![Vec::new(); n];
-    for (i, out) in space.arcs.iter().enumerate() {
-        for &(j, _, lost) in out {
-            if !lost {
-                preds[j as usize].push(i as u32);
-            }
-        }
-    }
-    let mut can: Vec<bool> = exit.iter().map(|&e| e > 0.0).collect();
-    let mut queue: VecDeque<u32> = (0..n as u32).filter(|&i| can[i as usize]).collect();
-    while let Some(j) = queue.pop_front() {
-        for &i in &preds[j as usize] {
-            if !can[i as usize] {
-                can[i as usize] = true;
-                queue.push_back(i);
-            }
-        }
-    }
-    // Loss impossible, or avoidable forever from some reachable state: no finite mean.
-    if can.iter().any(|&c| !c) {
+    if exit.iter().all(|&e| e == 0.0) {
         return Ok(None);
     }
-    let order = elimination_order(space, (1..n as u32).collect());
+    let down: Vec<u32> = up.iter().rev().copied().collect();
+    let d: Vec<f64> = space
+        .arcs
+        .iter()
+        .map(|out| out.iter().map(|a| a.1).sum())
+        .collect();
+    let terms = || {
+        space.arcs.iter().enumerate().flat_map(|(i, out)| {
+            out.iter()
+                .filter(|a| !a.2 && a.0 != 0)
+                .map(move |&(j, r, _)| (i as u32, j, r))
+        })
+    };
+    if let Solver::GaussSeidel { sweeps, bound } = solver {
+        let loss = solve::Fixpoint::new(n, terms(), exit.clone(), d.clone());
+        let time = solve::Fixpoint::new(n, terms(), vec![1.0; n], d);
+        // The loss chance flows down from the most degraded states; the time
+        // to get back accrues on the way down to the start: opposite orders.
+        let p = loss.gauss_seidel(&down, TOLERANCE, MAX_SWEEPS, n <= MAX_ELIMINATION);
+        let t = time.gauss_seidel(up, TOLERANCE, MAX_SWEEPS, n <= MAX_ELIMINATION);
+        if let (Some(p), Some(t)) = (p, t) {
+            *sweeps = (*sweeps).max(p.sweeps).max(t.sweeps);
+            let (lo, hi) = (t.lo[0] / p.hi[0], t.hi[0] / p.lo[0]);
+            *bound = bound.max(hi / lo - 1.0);
+            return Ok(Some(t.lo[0] / p.lo[0]));
+        }
+        *solver = Solver::Elimination;
+    }
+    if n > MAX_ELIMINATION {
+        return Err(AnalyzeError::Numerical(format!(
+            "Gauss–Seidel did not converge in {MAX_SWEEPS} sweeps, and {n} states are too many to eliminate"
+        )));
+    }
+    let order: Vec<u32> = up[1..].iter().rev().copied().collect();
     let arcs = space.arcs.iter().enumerate().flat_map(|(i, out)| {
         out.iter()
             .filter(|a| !a.2)
@@ -140,17 +310,6 @@ fn mttdl(space: &Space) -> Result<Option<f64>, AnalyzeError> {
     solve::mean_absorption_time(n, arcs, &exit, &order, 0)
         .map(Some)
         .map_err(AnalyzeError::Numerical)
-}
-
-/// `states` sorted most-degraded first (ties: later-discovered first).
-fn elimination_order(space: &Space, mut states: Vec<u32>) -> Vec<u32> {
-    states.sort_by_key(|&i| {
-        (
-            std::cmp::Reverse(space.level(&space.states[i as usize])),
-            std::cmp::Reverse(i),
-        )
-    });
-    states
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! `analyze` against closed forms and against simulation.
 
-use super::{AnalyzeError, analyze};
+use super::{AnalyzeError, Solver, analyze, analyze_with};
 use crate::analysis::run::{first_loss, simulate};
 use crate::scenario::{Overrides, parse};
 use crate::time::SimTime;
@@ -127,6 +127,68 @@ fn non_exponential_timings_are_refused_or_approximated() {
     );
 }
 
+/// The default layout with all four processes, accelerated (repair 1 d,
+/// node loss every 5 d) so that simulation sees losses.
+const ALL_FOUR_FAST: &str = r#"
+name = "t"
+horizon = "1y"
+[cluster]
+repair_time = { dist = "exponential", mean = "1d" }
+restore_time = { dist = "exponential", mean = "6h" }
+[failures.node_crash]
+every = "20d"
+lasts = "12h"
+[failures.node_loss]
+every = "5d"
+[failures.az_outage]
+every = "30d"
+lasts = "1d"
+[failures.az_loss]
+every = "100d"
+lasts = "1d"
+"#;
+
+/// Three replicas, one per AZ, with catch-up and give-up.
+const CATCH_UP_3X1: &str = r#"
+name = "t"
+horizon = "1y"
+[cluster]
+azs = ["x", "y", "z"]
+nodes_per_az = 1
+write_quorum = 2
+read_quorum = 2
+catchup_time = { dist = "exponential", mean = "3h" }
+replace_down_after = { dist = "exponential", mean = "1d" }
+repair_time = { dist = "exponential", mean = "12h" }
+restore_time = { dist = "exponential", mean = "4h" }
+[failures.node_crash]
+every = "4d"
+lasts = "1d"
+[failures.node_loss]
+every = "8d"
+"#;
+
+/// Two AZs of two nodes with AZ outages.
+const AZ_OUTAGES_2X2: &str = r#"
+name = "t"
+horizon = "1y"
+[cluster]
+azs = ["p", "q"]
+nodes_per_az = 2
+write_quorum = 3
+read_quorum = 2
+repair_time = { dist = "exponential", mean = "6h" }
+restore_time = { dist = "exponential", mean = "2h" }
+[failures.node_crash]
+every = "10d"
+lasts = "6h"
+[failures.node_loss]
+every = "10d"
+[failures.az_outage]
+every = "20d"
+lasts = "8h"
+"#;
+
 /// Mean and 99 % normal half-width of a sample.
 fn mean_ci99(xs: &[f64]) -> (f64, f64) {
     let n = xs.len() as f64;
@@ -182,24 +244,7 @@ fn agrees_with_simulation(src: &str, trials: u64, horizon: SimTime, loss_trials:
 #[test]
 fn default_layout_all_four_processes_agrees_with_simulation() {
     agrees_with_simulation(
-        r#"
-name = "t"
-horizon = "1y"
-[cluster]
-repair_time = { dist = "exponential", mean = "1d" }
-restore_time = { dist = "exponential", mean = "6h" }
-[failures.node_crash]
-every = "20d"
-lasts = "12h"
-[failures.node_loss]
-every = "5d"
-[failures.az_outage]
-every = "30d"
-lasts = "1d"
-[failures.az_loss]
-every = "100d"
-lasts = "1d"
-"#,
+        ALL_FOUR_FAST,
         200,
         SimTime::from_secs_f64(2.0 * 365.0 * 86400.0),
         400,
@@ -209,24 +254,7 @@ lasts = "1d"
 #[test]
 fn three_replicas_with_catch_up_and_give_up_agree_with_simulation() {
     agrees_with_simulation(
-        r#"
-name = "t"
-horizon = "1y"
-[cluster]
-azs = ["x", "y", "z"]
-nodes_per_az = 1
-write_quorum = 2
-read_quorum = 2
-catchup_time = { dist = "exponential", mean = "3h" }
-replace_down_after = { dist = "exponential", mean = "1d" }
-repair_time = { dist = "exponential", mean = "12h" }
-restore_time = { dist = "exponential", mean = "4h" }
-[failures.node_crash]
-every = "4d"
-lasts = "1d"
-[failures.node_loss]
-every = "8d"
-"#,
+        CATCH_UP_3X1,
         200,
         SimTime::from_secs_f64(365.0 * 86400.0),
         400,
@@ -236,27 +264,70 @@ every = "8d"
 #[test]
 fn two_by_two_with_az_outages_agrees_with_simulation() {
     agrees_with_simulation(
-        r#"
-name = "t"
-horizon = "1y"
-[cluster]
-azs = ["p", "q"]
-nodes_per_az = 2
-write_quorum = 3
-read_quorum = 2
-repair_time = { dist = "exponential", mean = "6h" }
-restore_time = { dist = "exponential", mean = "2h" }
-[failures.node_crash]
-every = "10d"
-lasts = "6h"
-[failures.node_loss]
-every = "10d"
-[failures.az_outage]
-every = "20d"
-lasts = "8h"
-"#,
+        AZ_OUTAGES_2X2,
         200,
         SimTime::from_secs_f64(365.0 * 86400.0),
         400,
     );
+}
+
+/// The default layout with all four processes at real rates: crash twice a
+/// year for 10 min, loss every 5 y, AZ outage every 2 y for 2 h, AZ loss every
+/// 100 y for 6 h; repair 8.6 s and restore 1 h (exponential).
+const ALL_FOUR_REAL: &str = r#"
+name = "t"
+horizon = "1y"
+[cluster]
+repair_time = { dist = "exponential", mean = "8.589934592s" }
+restore_time = { dist = "exponential", mean = "1h" }
+[failures.node_crash]
+every = "182d"
+lasts = "10m"
+[failures.node_loss]
+every = "5y"
+[failures.az_outage]
+every = "2y"
+lasts = "2h"
+[failures.az_loss]
+every = "100y"
+lasts = "6h"
+"#;
+
+/// Two independent solutions of the same chain: Gauss–Seidel on the cycle
+/// equations (with Wald's identity for the MTTDL) and GTH elimination of the
+/// generator (with absorption times). They share only the state space.
+#[test]
+fn gauss_seidel_agrees_with_elimination() {
+    for src in [ALL_FOUR_REAL, ALL_FOUR_FAST, CATCH_UP_3X1, AZ_OUTAGES_2X2] {
+        let sc = parse(src, "t.toml", &Overrides::default()).unwrap();
+        let gs = analyze_with(&sc.config, false, true).unwrap();
+        let el = analyze_with(&sc.config, false, false).unwrap();
+        assert!(
+            matches!(gs.solver, Solver::GaussSeidel { bound, .. } if bound < 1e-11),
+            "{:?}",
+            gs.solver
+        );
+        assert_eq!(el.solver, Solver::Elimination);
+        for (a, b) in [
+            (gs.write_unavailability, el.write_unavailability),
+            (gs.read_unavailability, el.read_unavailability),
+            (gs.mttdl_seconds.unwrap(), el.mttdl_seconds.unwrap()),
+        ] {
+            assert!(rel(a, b) < 1e-10, "{a} vs {b}");
+        }
+    }
+}
+
+/// With nodes down 24 times longer than up, the all-up start state is rare
+/// and Gauss–Seidel from it converges too slowly: elimination takes over.
+#[test]
+fn slow_convergence_falls_back_to_elimination() {
+    let a = exact(
+        "name = \"t\"\nhorizon = \"1y\"\n[failures.node_crash]\nevery = \"1h\"\nlasts = \"1d\"\n",
+    );
+    assert_eq!(a.solver, Solver::Elimination);
+    // Still independent nodes, each up 1/25 of the time.
+    let up = 1.0 / 25.0;
+    assert!(rel(a.write_availability, binomial_tail(6, 4, up)) < 1e-12);
+    assert!(rel(a.read_availability, binomial_tail(6, 3, up)) < 1e-12);
 }
