@@ -205,11 +205,11 @@ fn availability_bounds(
     write_down: &[bool],
     read_down: &[bool],
 ) -> Unavailability {
-    let total = |v: &[f64]| 1.0 + v[1..].iter().sum::<f64>();
+    let all = |v: &[f64]| 1.0 + v[1..].iter().sum::<f64>();
     let down = |v: &[f64], mask: &[bool]| -> f64 {
-        v.iter().zip(mask).filter(|x| *x.1).map(|x| *x.0).sum()
+        total(v.iter().zip(mask).filter(|x| *x.1).map(|x| *x.0))
     };
-    let (lo_total, hi_total) = (total(&b.lo), total(&b.hi));
+    let (lo_total, hi_total) = (all(&b.lo), all(&b.hi));
     let bracket = |mask: &[bool]| {
         let (lo, hi) = (down(&b.lo, mask) / hi_total, down(&b.hi, mask) / lo_total);
         if lo > 0.0 { hi / lo - 1.0 } else { 0.0 }
@@ -244,7 +244,7 @@ fn eliminate_stationary(
         .enumerate()
         .flat_map(|(i, out)| out.iter().map(move |&(j, r, _)| (i as u32, j, r)));
     let pi = solve::stationary(n, arcs, &order).map_err(AnalyzeError::Numerical)?;
-    let down = |mask: &[bool]| pi.iter().zip(mask).filter(|x| *x.1).map(|x| *x.0).sum();
+    let down = |mask: &[bool]| total(pi.iter().zip(mask).filter(|x| *x.1).map(|x| *x.0));
     Ok(Unavailability {
         write: down(write_down),
         read: down(read_down),
@@ -263,7 +263,7 @@ fn mttdl(space: &Space, up: &[u32], solver: &mut Solver) -> Result<Option<f64>, 
     let exit: Vec<f64> = space
         .arcs
         .iter()
-        .map(|out| out.iter().filter(|a| a.2).map(|a| a.1).sum())
+        .map(|out| total(out.iter().filter(|a| a.2).map(|a| a.1)))
         .collect();
     if exit.iter().all(|&e| e == 0.0) {
         return Ok(None);
@@ -272,7 +272,7 @@ fn mttdl(space: &Space, up: &[u32], solver: &mut Solver) -> Result<Option<f64>, 
     let d: Vec<f64> = space
         .arcs
         .iter()
-        .map(|out| out.iter().map(|a| a.1).sum())
+        .map(|out| total(out.iter().map(|a| a.1)))
         .collect();
     let terms = || {
         space.arcs.iter().enumerate().flat_map(|(i, out)| {
@@ -310,6 +310,12 @@ fn mttdl(space: &Space, up: &[u32], solver: &mut Solver) -> Result<Option<f64>, 
     solve::mean_absorption_time(n, arcs, &exit, &order, 0)
         .map(Some)
         .map_err(AnalyzeError::Numerical)
+}
+
+/// A sum that is +0 when empty (`Iterator::sum` of f64 gives −0, which
+/// prints as "-0").
+fn total(xs: impl Iterator<Item = f64>) -> f64 {
+    xs.fold(0.0, |a, x| a + x)
 }
 
 #[cfg(test)]

@@ -367,3 +367,15 @@ fn slow_convergence_falls_back_to_elimination() {
     assert!(rel(a.write_availability, binomial_tail(6, 4, up)) < 1e-12);
     assert!(rel(a.read_availability, binomial_tail(6, 3, up)) < 1e-12);
 }
+
+/// No failure process: one state, always available, no loss — and the
+/// unavailability prints as 0, not "-0" (an empty f64 sum is −0).
+#[test]
+fn no_failures_is_one_always_available_state() {
+    let a = exact("name = \"t\"\nhorizon = \"1y\"\n");
+    assert_eq!(a.states, 1);
+    for u in [a.write_unavailability, a.read_unavailability] {
+        assert!(u == 0.0 && u.is_sign_positive(), "{u}");
+    }
+    assert_eq!(a.mttdl_seconds, None);
+}
