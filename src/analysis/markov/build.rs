@@ -12,7 +12,10 @@
 //! a canonical sorted form.
 
 use crate::model::{Config, Dist, Quorum};
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
+use std::ops::Range;
+use std::sync::atomic::{AtomicU16, Ordering};
 
 pub(super) const LU: u8 = 0;
 pub(super) const LD: u8 = 1;
@@ -142,6 +145,16 @@ impl Moves {
     }
 }
 
+/// Moves out of consecutive states, closed and canonical: targets laid end
+/// to end, their rates and loss flags, and where each state's moves end.
+#[derive(Default)]
+struct Expanded {
+    targets: Vec<u8>,
+    rates: Vec<f64>,
+    lost: Vec<bool>,
+    ends: Vec<usize>,
+}
+
 /// The explored chain.
 pub(super) struct Space {
     pub azs: usize,
@@ -153,8 +166,9 @@ pub(super) struct Space {
     /// meeting one is an error.
     non_exp: [Option<Substitution>; Timing::ALL.len()],
     approx: bool,
-    /// Timings the chain actually used.
-    used: [bool; Timing::ALL.len()],
+    /// Timings the chain actually used, as bits by `Timing as usize` (atomic:
+    /// states are expanded on several threads).
+    used: AtomicU16,
     pub states: Vec<Box<[u8]>>,
     index: FxHashMap<Box<[u8]>, u32>,
     pub arcs: Vec<Vec<Arc>>,
@@ -217,7 +231,7 @@ impl Space {
             rates,
             non_exp,
             approx,
-            used: [false; Timing::ALL.len()],
+            used: AtomicU16::new(0),
             states: Vec::new(),
             index: FxHashMap::default(),
             arcs: Vec::new(),
@@ -225,15 +239,16 @@ impl Space {
     }
 
     /// The rate of a timing, recording that the chain uses it.
-    fn rate(&mut self, t: Timing) -> Result<Rate, NotExponential> {
+    fn rate(&self, t: Timing) -> Result<Rate, NotExponential> {
         let r = self.rates[t as usize];
-        if r != Rate::Never && !self.used[t as usize] {
+        let bit = 1u16 << t as u16;
+        if r != Rate::Never && self.used.load(Ordering::Relaxed) & bit == 0 {
             if let Some(s) = &self.non_exp[t as usize]
                 && !self.approx
             {
                 return Err(NotExponential(s.clone()));
             }
-            self.used[t as usize] = true;
+            self.used.fetch_or(bit, Ordering::Relaxed);
         }
         Ok(r)
     }
@@ -242,7 +257,7 @@ impl Space {
     pub fn substitutions(&self) -> Vec<Substitution> {
         Timing::ALL
             .iter()
-            .filter(|&&t| self.used[t as usize])
+            .filter(|&&t| self.used.load(Ordering::Relaxed) & (1 << t as u16) != 0)
             .filter_map(|&t| self.non_exp[t as usize].clone())
             .collect()
     }
@@ -346,7 +361,7 @@ impl Space {
     }
 
     /// A replica is lost (node or AZ loss): detected at once if detection is instant.
-    fn lose(&mut self, s: &mut [u8], r: usize) -> Result<(), NotExponential> {
+    fn lose(&self, s: &mut [u8], r: usize) -> Result<(), NotExponential> {
         let i = self.rep_at(r);
         if s[i] == LU || s[i] == LD {
             return Ok(());
@@ -361,7 +376,7 @@ impl Space {
 
     /// The rule fixpoint (SPEC §1 rules 1–5) with zero timings applied at once.
     /// Returns whether a data loss happened.
-    fn close(&mut self, s: &mut [u8]) -> Result<bool, NotExponential> {
+    fn close(&self, s: &mut [u8]) -> Result<bool, NotExponential> {
         let mut lost = false;
         loop {
             let mut changed = false;
@@ -475,8 +490,13 @@ impl Space {
         i
     }
 
-    /// Explores every state reachable from "all up and current".
+    /// Explores every state reachable from "all up and current", breadth
+    /// first. Batches of states are expanded (moves, rule fixpoint, canonical
+    /// form) on all cores, then their targets are numbered in order on one, so
+    /// the numbering is the same as a sequential search's.
     pub fn explore(&mut self, max_states: usize) -> Result<(), BuildError> {
+        const BATCH: usize = 8192;
+        const CHUNK: usize = 256;
         let mut start = vec![0u8; 1 + self.azs * self.width()];
         for r in 0..self.reps() {
             let i = self.rep_at(r);
@@ -484,36 +504,65 @@ impl Space {
         }
         let w = start.len();
         self.intern(&start);
-        let mut moves = Moves::default();
         let mut next = 0usize;
         while next < self.states.len() {
             if self.states.len() > max_states {
                 return Err(BuildError::TooLarge(max_states));
             }
-            start.copy_from_slice(&self.states[next]);
-            moves.targets.clear();
-            moves.rates.clear();
-            self.moves(&start, &mut moves).map_err(BuildError::NotExp)?;
-            let mut out: Vec<Arc> = Vec::new();
-            for (k, &rate) in moves.rates.iter().enumerate() {
-                let t = &mut moves.targets[k * w..(k + 1) * w];
-                let lost = self.close(t).map_err(BuildError::NotExp)?;
-                self.canonical(t);
-                let j = self.intern(t);
-                match out.iter_mut().find(|(k, _, l)| *k == j && *l == lost) {
-                    Some(a) => a.1 += rate,
-                    None => out.push((j, rate, lost)),
+            let end = self.states.len().min(next + BATCH);
+            let chunks: Vec<Range<usize>> = (next..end)
+                .step_by(CHUNK)
+                .map(|a| a..(a + CHUNK).min(end))
+                .collect();
+            let expanded: Vec<Result<Expanded, NotExponential>> =
+                chunks.into_par_iter().map(|r| self.expand(r)).collect();
+            for e in expanded {
+                let e = e.map_err(BuildError::NotExp)?;
+                let mut from = 0;
+                for &to in &e.ends {
+                    let mut out: Vec<Arc> = Vec::new();
+                    for k in from..to {
+                        let j = self.intern(&e.targets[k * w..(k + 1) * w]);
+                        let (rate, lost) = (e.rates[k], e.lost[k]);
+                        match out.iter_mut().find(|(i, _, l)| *i == j && *l == lost) {
+                            Some(a) => a.1 += rate,
+                            None => out.push((j, rate, lost)),
+                        }
+                    }
+                    out.retain(|&(j, _, lost)| j as usize != next || lost);
+                    self.arcs[next] = out;
+                    next += 1;
+                    from = to;
                 }
             }
-            out.retain(|&(j, _, lost)| j as usize != next || lost);
-            self.arcs[next] = out;
-            next += 1;
         }
         Ok(())
     }
 
+    /// The moves out of `states`, each closed under the rules and canonical.
+    fn expand(&self, states: Range<usize>) -> Result<Expanded, NotExponential> {
+        let w = 1 + self.azs * self.width();
+        let mut e = Expanded::default();
+        let mut moves = Moves::default();
+        for i in states {
+            moves.targets.clear();
+            moves.rates.clear();
+            self.moves(&self.states[i], &mut moves)?;
+            for (k, &rate) in moves.rates.iter().enumerate() {
+                let t = &mut moves.targets[k * w..(k + 1) * w];
+                let lost = self.close(t)?;
+                self.canonical(t);
+                e.targets.extend_from_slice(t);
+                e.rates.push(rate);
+                e.lost.push(lost);
+            }
+            e.ends.push(e.rates.len());
+        }
+        Ok(e)
+    }
+
     /// Exponential moves out of a state, before the rule fixpoint.
-    fn moves(&mut self, s: &[u8], out: &mut Moves) -> Result<(), NotExponential> {
+    fn moves(&self, s: &[u8], out: &mut Moves) -> Result<(), NotExponential> {
         let mut t = s.to_vec();
         let (_, cur) = self.masks(s);
         for a in 0..self.azs {
@@ -624,6 +673,11 @@ impl Space {
             }
         }
         Ok(())
+    }
+
+    /// Whether any explored transition loses data.
+    pub fn can_lose(&self) -> bool {
+        self.arcs.iter().flatten().any(|a| a.2)
     }
 
     /// How many labelled states a canonical state stands for: the number of

@@ -93,9 +93,15 @@ fn analyze_with(cfg: &Config, approx: bool, gauss_seidel: bool) -> Result<Analys
         unavailable(&|s| space.write_ok(s)),
         unavailable(&|s| space.read_ok(s)),
     );
-    let cycles = gauss_seidel
-        .then(|| cycle_times(&space, &up[1..]))
-        .flatten();
+    // The three cycle systems are independent: solve them side by side.
+    let (cycles, losses) = if gauss_seidel {
+        rayon::join(
+            || cycle_times(&space, &up[1..]),
+            || cycle_losses(&space, &up),
+        )
+    } else {
+        (None, None)
+    };
     let (availability, mut solver) = match cycles {
         Some(b) => {
             let a = availability_bounds(&b, &write_down, &read_down);
@@ -113,7 +119,21 @@ fn analyze_with(cfg: &Config, approx: bool, gauss_seidel: bool) -> Result<Analys
             Solver::Elimination,
         ),
     };
-    let mttdl = mttdl(&space, &up, &mut solver)?;
+    let mttdl = match losses {
+        _ if !space.can_lose() => None,
+        Some((p, t)) => {
+            if let Solver::GaussSeidel { sweeps, bound } = &mut solver {
+                *sweeps = (*sweeps).max(p.sweeps).max(t.sweeps);
+                let (lo, hi) = (t.lo[0] / p.hi[0], t.hi[0] / p.lo[0]);
+                *bound = bound.max(hi / lo - 1.0);
+            }
+            Some(t.lo[0] / p.lo[0])
+        }
+        _ => {
+            solver = Solver::Elimination;
+            Some(eliminate_mttdl(&space, &up)?)
+        }
+    };
     if let Solver::GaussSeidel { bound, .. } = &mut solver {
         // Below ~1e-14 the bracket only measures rounding, not the error.
         *bound = bound.max(ROUNDING_FLOOR);
@@ -230,11 +250,7 @@ fn eliminate_stationary(
     read_down: &[bool],
 ) -> Result<Unavailability, AnalyzeError> {
     let n = space.states.len();
-    if n > MAX_ELIMINATION {
-        return Err(AnalyzeError::Numerical(format!(
-            "Gauss–Seidel did not converge in {MAX_SWEEPS} sweeps, and {n} states are too many to eliminate"
-        )));
-    }
+    can_eliminate(n)?;
     // Most degraded first: fill-in stays among degraded states, and the
     // start state (level 0, never eliminated) anchors π.
     let order: Vec<u32> = up[1..].iter().rev().copied().collect();
@@ -252,22 +268,25 @@ fn eliminate_stationary(
     })
 }
 
-/// Mean time from the start state (index 0) to the first data loss; `None`
-/// when no loss is possible. A cycle runs from the start until the chain is
-/// back there or loses data; the number of cycles until a loss is geometric,
-/// so by Wald's identity MTTDL = E[cycle length] / P(a cycle ends in loss).
-/// Both come from Gauss–Seidel on the cycle equations (most degraded first),
-/// or elimination when that is too slow.
-fn mttdl(space: &Space, up: &[u32], solver: &mut Solver) -> Result<Option<f64>, AnalyzeError> {
-    let n = space.states.len();
-    let exit: Vec<f64> = space
+/// Rates of the arcs that lose data, by state.
+fn loss_rates(space: &Space) -> Vec<f64> {
+    space
         .arcs
         .iter()
         .map(|out| total(out.iter().filter(|a| a.2).map(|a| a.1)))
-        .collect();
-    if exit.iter().all(|&e| e == 0.0) {
-        return Ok(None);
+        .collect()
+}
+
+/// For the mean time from the start state (index 0) to the first data loss.
+/// A cycle runs from the start until the chain is back there or loses data;
+/// the number of cycles until a loss is geometric, so by Wald's identity
+/// MTTDL = E[cycle length] / P(a cycle ends in loss). Returns the brackets of
+/// (P(the cycle from here ends in loss), E[time left in the cycle]) by state.
+fn cycle_losses(space: &Space, up: &[u32]) -> Option<(solve::Bracket, solve::Bracket)> {
+    if !space.can_lose() {
+        return None;
     }
+    let n = space.states.len();
     let down: Vec<u32> = up.iter().rev().copied().collect();
     let d: Vec<f64> = space
         .arcs
@@ -281,35 +300,42 @@ fn mttdl(space: &Space, up: &[u32], solver: &mut Solver) -> Result<Option<f64>, 
                 .map(move |&(j, r, _)| (i as u32, j, r))
         })
     };
-    if let Solver::GaussSeidel { sweeps, bound } = solver {
-        let loss = solve::Fixpoint::new(n, terms(), exit.clone(), d.clone());
-        let time = solve::Fixpoint::new(n, terms(), vec![1.0; n], d);
-        // The loss chance flows down from the most degraded states; the time
-        // to get back accrues on the way down to the start: opposite orders.
-        let p = loss.gauss_seidel(&down, TOLERANCE, MAX_SWEEPS, n <= MAX_ELIMINATION);
-        let t = time.gauss_seidel(up, TOLERANCE, MAX_SWEEPS, n <= MAX_ELIMINATION);
-        if let (Some(p), Some(t)) = (p, t) {
-            *sweeps = (*sweeps).max(p.sweeps).max(t.sweeps);
-            let (lo, hi) = (t.lo[0] / p.hi[0], t.hi[0] / p.lo[0]);
-            *bound = bound.max(hi / lo - 1.0);
-            return Ok(Some(t.lo[0] / p.lo[0]));
-        }
-        *solver = Solver::Elimination;
-    }
-    if n > MAX_ELIMINATION {
-        return Err(AnalyzeError::Numerical(format!(
-            "Gauss–Seidel did not converge in {MAX_SWEEPS} sweeps, and {n} states are too many to eliminate"
-        )));
-    }
+    let loss = solve::Fixpoint::new(n, terms(), loss_rates(space), d.clone());
+    let time = solve::Fixpoint::new(n, terms(), vec![1.0; n], d);
+    // The loss chance flows down from the most degraded states; the time to
+    // get back accrues on the way down to the start: opposite orders.
+    let early = n <= MAX_ELIMINATION;
+    let (p, t) = rayon::join(
+        || loss.gauss_seidel(&down, TOLERANCE, MAX_SWEEPS, early),
+        || time.gauss_seidel(up, TOLERANCE, MAX_SWEEPS, early),
+    );
+    Some((p?, t?))
+}
+
+/// The mean time to the first loss by elimination: absorption times of the
+/// chain with its loss arcs as exits.
+fn eliminate_mttdl(space: &Space, up: &[u32]) -> Result<f64, AnalyzeError> {
+    let n = space.states.len();
+    can_eliminate(n)?;
     let order: Vec<u32> = up[1..].iter().rev().copied().collect();
     let arcs = space.arcs.iter().enumerate().flat_map(|(i, out)| {
         out.iter()
             .filter(|a| !a.2)
             .map(move |&(j, r, _)| (i as u32, j, r))
     });
-    solve::mean_absorption_time(n, arcs, &exit, &order, 0)
-        .map(Some)
+    solve::mean_absorption_time(n, arcs, &loss_rates(space), &order, 0)
         .map_err(AnalyzeError::Numerical)
+}
+
+/// Elimination fills in too much beyond `MAX_ELIMINATION` states.
+fn can_eliminate(n: usize) -> Result<(), AnalyzeError> {
+    if n > MAX_ELIMINATION {
+        return Err(AnalyzeError::Numerical(format!(
+            "Gauss–Seidel did not converge in {MAX_SWEEPS} sweeps (failures outpace repairs, \
+             so the all-current state is rare), and {n} states are too many to eliminate"
+        )));
+    }
+    Ok(())
 }
 
 /// A sum that is +0 when empty (`Iterator::sum` of f64 gives −0, which

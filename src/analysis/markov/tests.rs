@@ -379,3 +379,20 @@ fn no_failures_is_one_always_available_state() {
     }
     assert_eq!(a.mttdl_seconds, None);
 }
+
+/// States are expanded and the three cycle systems solved on several threads;
+/// the numbering, and so every figure, must not depend on how many.
+#[test]
+fn same_figures_on_any_number_of_threads() {
+    let sc = parse(ALL_FOUR_REAL, "t.toml", &Overrides::default()).unwrap();
+    let on = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        format!("{:?}", pool.install(|| analyze(&sc.config, false).unwrap()))
+    };
+    let one = on(1);
+    assert_eq!(one, on(2));
+    assert_eq!(one, on(5));
+}
