@@ -173,6 +173,15 @@ fn analyze_cmd(a: AnalyzeArgs) -> Result<String, Error> {
             &path,
             format!("the Markov chain has more than {n} states; use fewer AZs or nodes per AZ"),
         )),
+        AnalyzeError::TooSlow(n) => Error::Input(InputError::new(
+            &path,
+            format!(
+                "failures outpace repairs here, so the all-replicas-current state is rare and \
+                 the iterative solver did not converge in {} sweeps, and the chain's {n} states are \
+                 too many to eliminate; estimate with `sweep` instead, or use fewer nodes",
+                markov::MAX_SWEEPS
+            ),
+        )),
         AnalyzeError::Numerical(m) => Error::Internal(format!("analysis failed: {m}")),
     })?;
     let wall = started.elapsed().as_secs_f64();

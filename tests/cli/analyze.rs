@@ -88,3 +88,26 @@ fn scripted_events_are_ignored_with_a_notice() {
     );
     assert!(text.contains("never (data loss is impossible"), "{text}");
 }
+
+/// Nodes down a day for every hour up on 3 × 3: the all-current start state is
+/// rare, the iteration cannot converge, and 104,859 states are too many to
+/// eliminate. That is a property of the input: exit 2 with advice, promptly.
+#[test]
+fn a_chain_too_slow_to_solve_is_refused_with_advice() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "slow.toml",
+        "name = \"slow\"\nhorizon = \"1y\"\n[cluster]\nnodes_per_az = 3\nwrite_quorum = 6\nread_quorum = 4\n\
+         repair_time = { dist = \"exponential\", mean = \"1d\" }\nrestore_time = { dist = \"exponential\", mean = \"6h\" }\n\
+         [failures.node_crash]\nevery = \"1h\"\nlasts = \"1d\"\n[failures.node_loss]\nevery = \"5d\"\n\
+         [failures.az_outage]\nevery = \"30d\"\nlasts = \"1d\"\n",
+    );
+    let out = bin().arg("analyze").arg(&p).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with("error: ") && err.contains("slow.toml") && err.contains("`sweep`"),
+        "{err}"
+    );
+}

@@ -53,6 +53,9 @@ pub enum AnalyzeError {
     NotExponential(Substitution),
     /// The chain is too large.
     TooLarge(usize),
+    /// Gauss–Seidel converges too slowly (failures outpace repairs) and the
+    /// chain, of this many states, is too large to eliminate.
+    TooSlow(usize),
     /// The solver failed (a bug or a degenerate chain).
     Numerical(String),
 }
@@ -64,7 +67,7 @@ const TOLERANCE: f64 = 1e-12;
 const ROUNDING_FLOOR: f64 = 1e-14;
 
 /// Gauss–Seidel sweeps tried before falling back to elimination.
-const MAX_SWEEPS: usize = 2_000;
+pub const MAX_SWEEPS: usize = 2_000;
 
 /// Largest chain the elimination fallback is tried on.
 const MAX_ELIMINATION: usize = 20_000;
@@ -211,12 +214,7 @@ fn cycle_times(space: &Space, order: &[u32]) -> Option<solve::Bracket> {
     if d.iter().any(|&x| x <= 0.0) {
         return None; // a trap: elimination reports it
     }
-    solve::Fixpoint::new(n, terms.into_iter(), c, d).gauss_seidel(
-        order,
-        TOLERANCE,
-        MAX_SWEEPS,
-        n <= MAX_ELIMINATION,
-    )
+    solve::Fixpoint::new(n, terms.into_iter(), c, d).gauss_seidel(order, TOLERANCE, MAX_SWEEPS)
 }
 
 /// Unavailabilities from bracketed cycle times (v_0 = 1 exactly).
@@ -304,10 +302,9 @@ fn cycle_losses(space: &Space, up: &[u32]) -> Option<(solve::Bracket, solve::Bra
     let time = solve::Fixpoint::new(n, terms(), vec![1.0; n], d);
     // The loss chance flows down from the most degraded states; the time to
     // get back accrues on the way down to the start: opposite orders.
-    let early = n <= MAX_ELIMINATION;
     let (p, t) = rayon::join(
-        || loss.gauss_seidel(&down, TOLERANCE, MAX_SWEEPS, early),
-        || time.gauss_seidel(up, TOLERANCE, MAX_SWEEPS, early),
+        || loss.gauss_seidel(&down, TOLERANCE, MAX_SWEEPS),
+        || time.gauss_seidel(up, TOLERANCE, MAX_SWEEPS),
     );
     Some((p?, t?))
 }
@@ -330,10 +327,7 @@ fn eliminate_mttdl(space: &Space, up: &[u32]) -> Result<f64, AnalyzeError> {
 /// Elimination fills in too much beyond `MAX_ELIMINATION` states.
 fn can_eliminate(n: usize) -> Result<(), AnalyzeError> {
     if n > MAX_ELIMINATION {
-        return Err(AnalyzeError::Numerical(format!(
-            "Gauss–Seidel did not converge in {MAX_SWEEPS} sweeps (failures outpace repairs, \
-             so the all-current state is rare), and {n} states are too many to eliminate"
-        )));
+        return Err(AnalyzeError::TooSlow(n));
     }
     Ok(())
 }

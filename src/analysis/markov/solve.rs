@@ -267,14 +267,8 @@ impl Fixpoint {
     /// remaining rise is tried as an upper bound: y ≥ F(y) implies y ≥ x*
     /// (F is monotone and contracting), up to rounding. Stops when every
     /// component is bracketed within `tol` relative; `None` after `max_sweeps`,
-    /// or, if `give_up_early`, as soon as the budget looks too small.
-    pub fn gauss_seidel(
-        &self,
-        order: &[u32],
-        tol: f64,
-        max_sweeps: usize,
-        give_up_early: bool,
-    ) -> Option<Bracket> {
+    /// or from sweep 50 on as soon as the budget looks too small.
+    pub fn gauss_seidel(&self, order: &[u32], tol: f64, max_sweeps: usize) -> Option<Bracket> {
         let n = self.c.len();
         let mut x = vec![0.0; n];
         let mut rise = vec![0.0; n];
@@ -296,7 +290,7 @@ impl Fixpoint {
                 // total rise is shrinking, would exceed the budget.
                 let (now, before): (f64, f64) = (rise.iter().sum(), prev.iter().sum());
                 let rho = now / before;
-                if give_up_early && sweep >= 50 && rho < 1.0 {
+                if sweep >= 50 && rho < 1.0 {
                     let needed = (tol / worst).ln() / rho.ln();
                     if sweep as f64 + needed > max_sweeps as f64 {
                         return None;
@@ -390,7 +384,7 @@ mod tests {
         let d = vec![1.0, a + b, a + b, b];
         let terms = [(1, 2, b), (2, 1, a), (2, 3, b), (3, 2, a)];
         let f = Fixpoint::new(4, terms.into_iter(), c, d);
-        let got = f.gauss_seidel(&[1, 2, 3], 1e-13, 100, false).unwrap();
+        let got = f.gauss_seidel(&[1, 2, 3], 1e-13, 100).unwrap();
         for k in 1..4 {
             let exact = (a / b).powi(k as i32);
             assert!(got.lo[k] <= exact * (1.0 + 1e-15), "{k}: {:?}", got.lo);
@@ -406,11 +400,11 @@ mod tests {
     fn gauss_seidel_gives_up_when_too_slow() {
         let terms = [(0, 1, 1.0 - 1e-6), (1, 0, 1.0)];
         let f = Fixpoint::new(2, terms.into_iter(), vec![1.0, 0.0], vec![1.0, 1.0]);
-        assert!(f.gauss_seidel(&[0, 1], 1e-12, 1000, true).is_none());
+        assert!(f.gauss_seidel(&[0, 1], 1e-12, 1000).is_none());
         // A faster one converges to the closed form 1 / (1 − 0.5) = 2.
         let terms = [(0, 1, 0.5), (1, 0, 1.0)];
         let f = Fixpoint::new(2, terms.into_iter(), vec![1.0, 0.0], vec![1.0, 1.0]);
-        let got = f.gauss_seidel(&[0, 1], 1e-12, 1000, true).unwrap();
+        let got = f.gauss_seidel(&[0, 1], 1e-12, 1000).unwrap();
         assert!((got.lo[0] - 2.0).abs() < 1e-11 && got.hi[0] >= 2.0 - 1e-15);
     }
 }
