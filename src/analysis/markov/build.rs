@@ -675,11 +675,6 @@ impl Space {
         Ok(())
     }
 
-    /// Whether any explored transition loses data.
-    pub fn can_lose(&self) -> bool {
-        self.arcs.iter().flatten().any(|a| a.2)
-    }
-
     /// How many labelled states a canonical state stands for: the number of
     /// distinct ways to assign its AZ blocks to AZs and its codes to nodes.
     pub fn orbit(&self, s: &[u8]) -> f64 {

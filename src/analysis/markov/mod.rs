@@ -18,7 +18,7 @@ mod solve;
 pub use build::{Substitution, Timing};
 
 use crate::model::Config;
-use build::{BuildError, Space};
+use build::{Arc, BuildError, Space};
 
 /// Largest chain `analyze` will build.
 pub const MAX_STATES: usize = 3_000_000;
@@ -26,13 +26,14 @@ pub const MAX_STATES: usize = 3_000_000;
 /// The exact figures of a scenario's background failures.
 #[derive(Clone, Debug)]
 pub struct Analysis {
-    /// Long-run fraction of time writes are available.
+    /// Long-run fraction of time writes are available (summed over the
+    /// states where they are, so that it keeps its digits however small).
     pub write_availability: f64,
-    /// Long-run fraction of time reads are available.
+    /// Long-run fraction of time reads are available (likewise).
     pub read_availability: f64,
-    /// 1 − write availability, summed directly (no cancellation).
+    /// 1 − write availability, summed over the other states (no cancellation).
     pub write_unavailability: f64,
-    /// 1 − read availability, summed directly.
+    /// 1 − read availability, likewise.
     pub read_unavailability: f64,
     /// Mean time from all-current to the first data loss; `None` if impossible.
     pub mttdl_seconds: Option<f64>,
@@ -90,18 +91,33 @@ fn analyze_with(cfg: &Config, approx: bool, gauss_seidel: bool) -> Result<Analys
     let levels: Vec<usize> = space.states.iter().map(|s| space.level(s)).collect();
     let mut up: Vec<u32> = (0..n as u32).collect();
     up.sort_unstable_by_key(|&i| (levels[i as usize], i));
-    let unavailable =
-        |ok: &dyn Fn(&[u8]) -> bool| -> Vec<bool> { space.states.iter().map(|s| !ok(s)).collect() };
+    // Renumber the states in that order, so that a sweep walks its arrays in
+    // order (the start state, the only one at level 0, stays 0).
+    let mut rank = vec![0u32; n];
+    for (p, &i) in up.iter().enumerate() {
+        rank[i as usize] = p as u32;
+    }
+    let mut arcs = std::mem::take(&mut space.arcs);
+    for out in &mut arcs {
+        for a in out.iter_mut() {
+            a.0 = rank[a.0 as usize];
+        }
+    }
+    let arcs: Vec<Vec<Arc>> = up
+        .iter()
+        .map(|&i| std::mem::take(&mut arcs[i as usize]))
+        .collect();
+    let unavailable = |ok: &dyn Fn(&[u8]) -> bool| -> Vec<bool> {
+        up.iter().map(|&i| !ok(&space.states[i as usize])).collect()
+    };
     let (write_down, read_down) = (
         unavailable(&|s| space.write_ok(s)),
         unavailable(&|s| space.read_ok(s)),
     );
+    let up: Vec<u32> = (0..n as u32).collect();
     // The three cycle systems are independent: solve them side by side.
     let (cycles, losses) = if gauss_seidel {
-        rayon::join(
-            || cycle_times(&space, &up[1..]),
-            || cycle_losses(&space, &up),
-        )
+        rayon::join(|| cycle_times(&arcs, &up[1..]), || cycle_losses(&arcs, &up))
     } else {
         (None, None)
     };
@@ -118,12 +134,12 @@ fn analyze_with(cfg: &Config, approx: bool, gauss_seidel: bool) -> Result<Analys
             )
         }
         None => (
-            eliminate_stationary(&space, &up, &write_down, &read_down)?,
+            eliminate_stationary(&arcs, &up, &write_down, &read_down)?,
             Solver::Elimination,
         ),
     };
     let mttdl = match losses {
-        _ if !space.can_lose() => None,
+        _ if !can_lose(&arcs) => None,
         Some((p, t)) => {
             if let Solver::GaussSeidel { sweeps, bound } = &mut solver {
                 *sweeps = (*sweeps).max(p.sweeps).max(t.sweeps);
@@ -134,7 +150,7 @@ fn analyze_with(cfg: &Config, approx: bool, gauss_seidel: bool) -> Result<Analys
         }
         _ => {
             solver = Solver::Elimination;
-            Some(eliminate_mttdl(&space, &up)?)
+            Some(eliminate_mttdl(&arcs, &up)?)
         }
     };
     if let Solver::GaussSeidel { bound, .. } = &mut solver {
@@ -142,10 +158,10 @@ fn analyze_with(cfg: &Config, approx: bool, gauss_seidel: bool) -> Result<Analys
         *bound = bound.max(ROUNDING_FLOOR);
     }
     Ok(Analysis {
-        write_availability: 1.0 - availability.write,
-        read_availability: 1.0 - availability.read,
-        write_unavailability: availability.write,
-        read_unavailability: availability.read,
+        write_availability: availability.write.0,
+        read_availability: availability.read.0,
+        write_unavailability: availability.write.1,
+        read_unavailability: availability.read.1,
         mttdl_seconds: mttdl,
         states: n,
         states_before_symmetry: space.states.iter().map(|s| space.orbit(s)).sum(),
@@ -183,21 +199,29 @@ impl Solver {
     }
 }
 
-/// Unavailabilities and the relative width of their brackets.
-struct Unavailability {
-    write: f64,
-    read: f64,
+/// Long-run fractions of time writes and reads are available and not, each
+/// summed over its own states (so a tiny availability keeps its digits too),
+/// and the relative width of their brackets.
+struct Fractions {
+    write: (f64, f64),
+    read: (f64, f64),
     bound: f64,
+}
+
+/// (Σ of `v` over the states not in `mask`, Σ over those in it), each +0 when empty.
+fn split(v: &[f64], mask: &[bool]) -> (f64, f64) {
+    let pick = |down: bool| total(v.iter().zip(mask).filter(|x| *x.1 == down).map(|x| *x.0));
+    (pick(false), pick(true))
 }
 
 /// Expected time spent in each state between two visits to the start state
 /// (index 0), which is 1: v_k s_k = Σ_i v_i q_ik. Normalised, v is π.
-fn cycle_times(space: &Space, order: &[u32]) -> Option<solve::Bracket> {
-    let n = space.states.len();
+fn cycle_times(arcs: &[Vec<Arc>], order: &[u32]) -> Option<solve::Bracket> {
+    let n = arcs.len();
     let mut c = vec![0.0; n];
     let mut d = vec![1.0; n];
     let mut terms = Vec::new();
-    for (i, out) in space.arcs.iter().enumerate() {
+    for (i, out) in arcs.iter().enumerate() {
         let mut total = 0.0;
         for &(j, r, _) in out.iter().filter(|a| a.0 as usize != i) {
             total += r;
@@ -217,60 +241,61 @@ fn cycle_times(space: &Space, order: &[u32]) -> Option<solve::Bracket> {
     solve::Fixpoint::new(n, terms.into_iter(), c, d).gauss_seidel(order, TOLERANCE, MAX_SWEEPS)
 }
 
-/// Unavailabilities from bracketed cycle times (v_0 = 1 exactly).
-fn availability_bounds(
-    b: &solve::Bracket,
-    write_down: &[bool],
-    read_down: &[bool],
-) -> Unavailability {
-    let all = |v: &[f64]| 1.0 + v[1..].iter().sum::<f64>();
-    let down = |v: &[f64], mask: &[bool]| -> f64 {
-        total(v.iter().zip(mask).filter(|x| *x.1).map(|x| *x.0))
+/// Availabilities from bracketed cycle times (v_0 = 1 exactly).
+fn availability_bounds(b: &solve::Bracket, write_down: &[bool], read_down: &[bool]) -> Fractions {
+    let with_start = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v[0] = 1.0;
+        v
     };
-    let (lo_total, hi_total) = (all(&b.lo), all(&b.hi));
-    let bracket = |mask: &[bool]| {
-        let (lo, hi) = (down(&b.lo, mask) / hi_total, down(&b.hi, mask) / lo_total);
-        if lo > 0.0 { hi / lo - 1.0 } else { 0.0 }
+    let (lo, hi) = (with_start(&b.lo), with_start(&b.hi));
+    let (lo_total, hi_total) = (total(lo.iter().copied()), total(hi.iter().copied()));
+    let mut bound: f64 = 0.0;
+    let mut fractions = |mask: &[bool]| {
+        let (l, h) = (split(&lo, mask), split(&hi, mask));
+        for (l, h) in [(l.0, h.0), (l.1, h.1)] {
+            if l > 0.0 {
+                bound = bound.max((h / lo_total) / (l / hi_total) - 1.0);
+            }
+        }
+        (l.0 / lo_total, l.1 / lo_total)
     };
-    let (wb, rb) = (bracket(write_down), bracket(read_down));
-    Unavailability {
-        write: down(&b.lo, write_down) / lo_total,
-        read: down(&b.lo, read_down) / lo_total,
-        bound: wb.max(rb),
-    }
+    let (write, read) = (fractions(write_down), fractions(read_down));
+    Fractions { write, read, bound }
 }
 
 /// The stationary distribution by sparse GTH elimination, most degraded first.
 fn eliminate_stationary(
-    space: &Space,
+    arcs: &[Vec<Arc>],
     up: &[u32],
     write_down: &[bool],
     read_down: &[bool],
-) -> Result<Unavailability, AnalyzeError> {
-    let n = space.states.len();
+) -> Result<Fractions, AnalyzeError> {
+    let n = arcs.len();
     can_eliminate(n)?;
     // Most degraded first: fill-in stays among degraded states, and the
     // start state (level 0, never eliminated) anchors π.
     let order: Vec<u32> = up[1..].iter().rev().copied().collect();
-    let arcs = space
-        .arcs
+    let arcs = arcs
         .iter()
         .enumerate()
         .flat_map(|(i, out)| out.iter().map(move |&(j, r, _)| (i as u32, j, r)));
     let pi = solve::stationary(n, arcs, &order).map_err(AnalyzeError::Numerical)?;
-    let down = |mask: &[bool]| total(pi.iter().zip(mask).filter(|x| *x.1).map(|x| *x.0));
-    Ok(Unavailability {
-        write: down(write_down),
-        read: down(read_down),
+    Ok(Fractions {
+        write: split(&pi, write_down),
+        read: split(&pi, read_down),
         bound: 0.0,
     })
 }
 
+/// Whether any transition loses data.
+fn can_lose(arcs: &[Vec<Arc>]) -> bool {
+    arcs.iter().flatten().any(|a| a.2)
+}
+
 /// Rates of the arcs that lose data, by state.
-fn loss_rates(space: &Space) -> Vec<f64> {
-    space
-        .arcs
-        .iter()
+fn loss_rates(arcs: &[Vec<Arc>]) -> Vec<f64> {
+    arcs.iter()
         .map(|out| total(out.iter().filter(|a| a.2).map(|a| a.1)))
         .collect()
 }
@@ -280,25 +305,24 @@ fn loss_rates(space: &Space) -> Vec<f64> {
 /// the number of cycles until a loss is geometric, so by Wald's identity
 /// MTTDL = E[cycle length] / P(a cycle ends in loss). Returns the brackets of
 /// (P(the cycle from here ends in loss), E[time left in the cycle]) by state.
-fn cycle_losses(space: &Space, up: &[u32]) -> Option<(solve::Bracket, solve::Bracket)> {
-    if !space.can_lose() {
+fn cycle_losses(arcs: &[Vec<Arc>], up: &[u32]) -> Option<(solve::Bracket, solve::Bracket)> {
+    if !can_lose(arcs) {
         return None;
     }
-    let n = space.states.len();
+    let n = arcs.len();
     let down: Vec<u32> = up.iter().rev().copied().collect();
-    let d: Vec<f64> = space
-        .arcs
+    let d: Vec<f64> = arcs
         .iter()
         .map(|out| total(out.iter().map(|a| a.1)))
         .collect();
     let terms = || {
-        space.arcs.iter().enumerate().flat_map(|(i, out)| {
+        arcs.iter().enumerate().flat_map(|(i, out)| {
             out.iter()
                 .filter(|a| !a.2 && a.0 != 0)
                 .map(move |&(j, r, _)| (i as u32, j, r))
         })
     };
-    let loss = solve::Fixpoint::new(n, terms(), loss_rates(space), d.clone());
+    let loss = solve::Fixpoint::new(n, terms(), loss_rates(arcs), d.clone());
     let time = solve::Fixpoint::new(n, terms(), vec![1.0; n], d);
     // The loss chance flows down from the most degraded states; the time to
     // get back accrues on the way down to the start: opposite orders.
@@ -311,16 +335,16 @@ fn cycle_losses(space: &Space, up: &[u32]) -> Option<(solve::Bracket, solve::Bra
 
 /// The mean time to the first loss by elimination: absorption times of the
 /// chain with its loss arcs as exits.
-fn eliminate_mttdl(space: &Space, up: &[u32]) -> Result<f64, AnalyzeError> {
-    let n = space.states.len();
+fn eliminate_mttdl(arcs: &[Vec<Arc>], up: &[u32]) -> Result<f64, AnalyzeError> {
+    let n = arcs.len();
     can_eliminate(n)?;
     let order: Vec<u32> = up[1..].iter().rev().copied().collect();
-    let arcs = space.arcs.iter().enumerate().flat_map(|(i, out)| {
+    let kept = arcs.iter().enumerate().flat_map(|(i, out)| {
         out.iter()
             .filter(|a| !a.2)
             .map(move |&(j, r, _)| (i as u32, j, r))
     });
-    solve::mean_absorption_time(n, arcs, &loss_rates(space), &order, 0)
+    solve::mean_absorption_time(n, kept, &loss_rates(arcs), &order, 0)
         .map_err(AnalyzeError::Numerical)
 }
 

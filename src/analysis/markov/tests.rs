@@ -39,7 +39,12 @@ fn crash_only_nodes_give_binomial_availability() {
     let a =
         exact("name = \"t\"\nhorizon = \"1y\"\n[failures.node_crash]\nevery = 1000\nlasts = 100\n");
     let up = 1000.0 / 1100.0;
-    assert!(rel(a.write_availability, binomial_tail(6, 4, up)) < 1e-12);
+    assert!(
+        rel(a.write_availability, binomial_tail(6, 4, up)) < 1e-12,
+        "{} vs {}",
+        a.write_availability,
+        binomial_tail(6, 4, up)
+    );
     assert!(rel(a.read_availability, binomial_tail(6, 3, up)) < 1e-12);
     assert_eq!(a.mttdl_seconds, None, "crashes alone never lose data");
     // Crashed replicas also carry their stale rank (who crashed first), so the
@@ -364,7 +369,12 @@ fn slow_convergence_falls_back_to_elimination() {
     assert_eq!(a.solver, Solver::Elimination);
     // Still independent nodes, each up 1/25 of the time.
     let up = 1.0 / 25.0;
-    assert!(rel(a.write_availability, binomial_tail(6, 4, up)) < 1e-12);
+    assert!(
+        rel(a.write_availability, binomial_tail(6, 4, up)) < 1e-12,
+        "{} vs {}",
+        a.write_availability,
+        binomial_tail(6, 4, up)
+    );
     assert!(rel(a.read_availability, binomial_tail(6, 3, up)) < 1e-12);
 }
 
