@@ -12,8 +12,10 @@
 //! a canonical sorted form.
 
 use crate::model::{Config, Dist, Quorum};
+use hashbrown::HashTable;
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::FxBuildHasher;
+use std::hash::BuildHasher;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU16, Ordering};
 
@@ -150,6 +152,7 @@ impl Moves {
 #[derive(Default)]
 struct Expanded {
     targets: Vec<u8>,
+    hashes: Vec<u64>,
     rates: Vec<f64>,
     lost: Vec<bool>,
     ends: Vec<usize>,
@@ -169,8 +172,12 @@ pub(super) struct Space {
     /// Timings the chain actually used, as bits by `Timing as usize` (atomic:
     /// states are expanded on several threads).
     used: AtomicU16,
-    pub states: Vec<Box<[u8]>>,
-    index: FxHashMap<Box<[u8]>, u32>,
+    /// States laid end to end, `stride` bytes each, with their hashes.
+    states: Vec<u8>,
+    stride: usize,
+    hashes: Vec<u64>,
+    /// State numbers by hash (hashes computed where states are expanded).
+    index: HashTable<u32>,
     pub arcs: Vec<Vec<Arc>>,
 }
 
@@ -233,7 +240,9 @@ impl Space {
             approx,
             used: AtomicU16::new(0),
             states: Vec::new(),
-            index: FxHashMap::default(),
+            stride: 1 + cfg.layout.azs.len() * (1 + cfg.layout.nodes_per_az),
+            hashes: Vec::new(),
+            index: HashTable::new(),
             arcs: Vec::new(),
         }
     }
@@ -479,13 +488,33 @@ impl Space {
         }
     }
 
-    fn intern(&mut self, s: &[u8]) -> u32 {
-        if let Some(&i) = self.index.get(s) {
+    /// Number of states explored so far.
+    pub fn len(&self) -> usize {
+        self.hashes.len()
+    }
+
+    /// State `i`.
+    pub fn state(&self, i: usize) -> &[u8] {
+        &self.states[i * self.stride..(i + 1) * self.stride]
+    }
+
+    /// Every state, in number order.
+    pub fn states(&self) -> impl Iterator<Item = &[u8]> {
+        self.states.chunks_exact(self.stride)
+    }
+
+    /// The number of state `s` (hash `h`), added if new.
+    fn intern(&mut self, s: &[u8], h: u64) -> u32 {
+        let (states, w) = (&self.states, self.stride);
+        let same = |&i: &u32| &states[i as usize * w..(i as usize + 1) * w] == s;
+        if let Some(&i) = self.index.find(h, same) {
             return i;
         }
-        let i = self.states.len() as u32;
-        self.index.insert(s.into(), i);
-        self.states.push(s.into());
+        let i = self.hashes.len() as u32;
+        let hashes = &self.hashes;
+        self.index.insert_unique(h, i, |&i| hashes[i as usize]);
+        self.states.extend_from_slice(s);
+        self.hashes.push(h);
         self.arcs.push(Vec::new());
         i
     }
@@ -503,13 +532,13 @@ impl Space {
             start[i] = present(0, false);
         }
         let w = start.len();
-        self.intern(&start);
+        self.intern(&start, FxBuildHasher.hash_one(&start[..]));
         let mut next = 0usize;
-        while next < self.states.len() {
-            if self.states.len() > max_states {
+        while next < self.len() {
+            if self.len() > max_states {
                 return Err(BuildError::TooLarge(max_states));
             }
-            let end = self.states.len().min(next + BATCH);
+            let end = self.len().min(next + BATCH);
             let chunks: Vec<Range<usize>> = (next..end)
                 .step_by(CHUNK)
                 .map(|a| a..(a + CHUNK).min(end))
@@ -522,7 +551,7 @@ impl Space {
                 for &to in &e.ends {
                     let mut out: Vec<Arc> = Vec::new();
                     for k in from..to {
-                        let j = self.intern(&e.targets[k * w..(k + 1) * w]);
+                        let j = self.intern(&e.targets[k * w..(k + 1) * w], e.hashes[k]);
                         let (rate, lost) = (e.rates[k], e.lost[k]);
                         match out.iter_mut().find(|(i, _, l)| *i == j && *l == lost) {
                             Some(a) => a.1 += rate,
@@ -547,12 +576,13 @@ impl Space {
         for i in states {
             moves.targets.clear();
             moves.rates.clear();
-            self.moves(&self.states[i], &mut moves)?;
+            self.moves(self.state(i), &mut moves)?;
             for (k, &rate) in moves.rates.iter().enumerate() {
                 let t = &mut moves.targets[k * w..(k + 1) * w];
                 let lost = self.close(t)?;
                 self.canonical(t);
                 e.targets.extend_from_slice(t);
+                e.hashes.push(FxBuildHasher.hash_one(&*t));
                 e.rates.push(rate);
                 e.lost.push(lost);
             }

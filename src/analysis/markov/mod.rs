@@ -85,10 +85,10 @@ fn analyze_with(cfg: &Config, approx: bool, gauss_seidel: bool) -> Result<Analys
         BuildError::NotExp(n) => AnalyzeError::NotExponential(n.0),
         BuildError::TooLarge(n) => AnalyzeError::TooLarge(n),
     })?;
-    let n = space.states.len();
+    let n = space.len();
     // Least degraded first: most of a state's probability flows in from
     // states one failure closer to all-up, already updated in the same sweep.
-    let levels: Vec<usize> = space.states.iter().map(|s| space.level(s)).collect();
+    let levels: Vec<usize> = space.states().map(|s| space.level(s)).collect();
     let mut up: Vec<u32> = (0..n as u32).collect();
     up.sort_unstable_by_key(|&i| (levels[i as usize], i));
     // Renumber the states in that order, so that a sweep walks its arrays in
@@ -108,7 +108,7 @@ fn analyze_with(cfg: &Config, approx: bool, gauss_seidel: bool) -> Result<Analys
         .map(|&i| std::mem::take(&mut arcs[i as usize]))
         .collect();
     let unavailable = |ok: &dyn Fn(&[u8]) -> bool| -> Vec<bool> {
-        up.iter().map(|&i| !ok(&space.states[i as usize])).collect()
+        up.iter().map(|&i| !ok(space.state(i as usize))).collect()
     };
     let (write_down, read_down) = (
         unavailable(&|s| space.write_ok(s)),
@@ -164,7 +164,7 @@ fn analyze_with(cfg: &Config, approx: bool, gauss_seidel: bool) -> Result<Analys
         read_unavailability: availability.read.1,
         mttdl_seconds: mttdl,
         states: n,
-        states_before_symmetry: space.states.iter().map(|s| space.orbit(s)).sum(),
+        states_before_symmetry: space.states().map(|s| space.orbit(s)).sum(),
         substitutions: space.substitutions(),
         solver,
     })
