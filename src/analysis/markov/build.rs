@@ -526,7 +526,7 @@ impl Space {
     pub fn explore(&mut self, max_states: usize) -> Result<(), BuildError> {
         const BATCH: usize = 8192;
         const CHUNK: usize = 256;
-        let mut start = vec![0u8; 1 + self.azs * self.width()];
+        let mut start = vec![0u8; self.stride];
         for r in 0..self.reps() {
             let i = self.rep_at(r);
             start[i] = present(0, false);
@@ -570,7 +570,7 @@ impl Space {
 
     /// The moves out of `states`, each closed under the rules and canonical.
     fn expand(&self, states: Range<usize>) -> Result<Expanded, NotExponential> {
-        let w = 1 + self.azs * self.width();
+        let w = self.stride;
         let mut e = Expanded::default();
         let mut moves = Moves::default();
         for i in states {
