@@ -1,43 +1,37 @@
-//! `analyze` on the default 3 × 2 layout and on 3 × 3 (V = 9), with all four
-//! background processes (timings made exponential with the same means, as
-//! `--approx` does). Goals: 3 × 2 under 100 ms, 3 × 3 under 5 s.
+//! `analyze` of `scenarios/all-four.toml` (all four background processes,
+//! exponential timings) on the default 3 × 2 layout and on 3 × 3 (V = 9).
+//! Goals: 3 × 2 under 100 ms, 3 × 3 under 5 s.
 
 use aurora_sim::analysis::markov::analyze;
-use aurora_sim::scenario::{Overrides, parse};
+use aurora_sim::scenario::{Assignment, Overrides, parse, parse_with};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 
-const ALL_FOUR: &str = r#"
-name = "all-four"
-horizon = "1y"
-[failures.node_crash]
-every = "182d"
-lasts = "10m"
-[failures.node_loss]
-every = "5y"
-[failures.az_outage]
-every = "2y"
-lasts = "2h"
-[failures.az_loss]
-every = "100y"
-lasts = "6h"
-"#;
+const ALL_FOUR: &str = include_str!("../scenarios/all-four.toml");
 
 fn bench_analyze(c: &mut Criterion) {
     let sc = parse(ALL_FOUR, "all-four.toml", &Overrides::default()).unwrap();
     let mut g = c.benchmark_group("analyze");
     g.sample_size(10);
     g.bench_function("3x2-all-four-processes", |b| {
-        b.iter(|| black_box(analyze(&sc.config, true).unwrap()))
+        b.iter(|| black_box(analyze(&sc.config, false).unwrap()))
     });
     // V = 9: three AZs of three nodes, writes 6/9, reads 4/9 (110,847 states).
-    let src = ALL_FOUR.replace(
-        "horizon = \"1y\"",
-        "horizon = \"1y\"\n[cluster]\nnodes_per_az = 3\nwrite_quorum = 6\nread_quorum = 4",
-    );
-    let sc = parse(&src, "all-four-3x3.toml", &Overrides::default()).unwrap();
+    let sets = [
+        Assignment::new("cluster.nodes_per_az", "3"),
+        Assignment::new("cluster.write_quorum", "6"),
+        Assignment::new("cluster.read_quorum", "4"),
+    ];
+    let sc = parse_with(
+        ALL_FOUR,
+        "all-four.toml",
+        &sets,
+        "--set",
+        &Overrides::default(),
+    )
+    .unwrap();
     g.bench_function("3x3-all-four-processes", |b| {
-        b.iter(|| black_box(analyze(&sc.config, true).unwrap()))
+        b.iter(|| black_box(analyze(&sc.config, false).unwrap()))
     });
     g.finish();
 }

@@ -315,24 +315,7 @@ fn two_by_two_with_az_outages_agrees_with_simulation() {
 /// The default layout with all four processes at real rates: crash twice a
 /// year for 10 min, loss every 5 y, AZ outage every 2 y for 2 h, AZ loss every
 /// 100 y for 6 h; repair 8.6 s and restore 1 h (exponential).
-const ALL_FOUR_REAL: &str = r#"
-name = "t"
-horizon = "1y"
-[cluster]
-repair_time = { dist = "exponential", mean = "8.589934592s" }
-restore_time = { dist = "exponential", mean = "1h" }
-[failures.node_crash]
-every = "182d"
-lasts = "10m"
-[failures.node_loss]
-every = "5y"
-[failures.az_outage]
-every = "2y"
-lasts = "2h"
-[failures.az_loss]
-every = "100y"
-lasts = "6h"
-"#;
+const ALL_FOUR_REAL: &str = include_str!("../../../scenarios/all-four.toml");
 
 /// Two independent solutions of the same chain: Gauss–Seidel on the cycle
 /// equations (with Wald's identity for the MTTDL) and GTH elimination of the
