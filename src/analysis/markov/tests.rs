@@ -389,3 +389,96 @@ fn same_figures_on_any_number_of_threads() {
     assert_eq!(one, on(2));
     assert_eq!(one, on(5));
 }
+
+mod random_chains {
+    //! Random exponential scenarios on small layouts, every rule in play
+    //! (detection, catch-up, give-up, restore), rates spread over eight orders
+    //! of magnitude: the two solvers must agree wherever Gauss–Seidel answers.
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A mean between 10^lo and 10^hi seconds, log-uniform.
+    fn mean_in(lo: f64, hi: f64) -> impl Strategy<Value = String> {
+        (lo..hi).prop_map(|e| format!("\"{:.3}s\"", 10f64.powf(e)))
+    }
+
+    /// A duration: 1 s to ~1 day.
+    fn mean() -> impl Strategy<Value = String> {
+        mean_in(0.0, 5.0)
+    }
+
+    /// Time between failures: ~15 min to ~3 years (sometimes faster than
+    /// the repairs, mostly slower).
+    fn every() -> impl Strategy<Value = String> {
+        mean_in(3.0, 8.0)
+    }
+
+    /// Zero (instantaneous) or exponential.
+    fn cluster_timing() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("\"0s\"".to_string()),
+            mean().prop_map(|m| format!("{{ dist = \"exponential\", mean = {m} }}")),
+        ]
+    }
+
+    fn scenario() -> impl Strategy<Value = String> {
+        let layout = prop::sample::select(vec![
+            (2usize, 1usize, 2u32, 1u32),
+            (3, 1, 2, 2),
+            (3, 1, 3, 1),
+            (2, 2, 3, 2),
+            (1, 3, 2, 2),
+        ]);
+        (
+            layout,
+            (cluster_timing(), cluster_timing(), cluster_timing()),
+            (mean(), mean()),
+            (every(), mean(), every(), every(), mean()),
+        )
+            .prop_map(
+                |((azs, per, w, r), (detect, catchup, giveup), (repair, restore), f)| {
+                    let names: Vec<String> = (0..azs).map(|a| format!("\"z{a}\"")).collect();
+                    let give = match giveup.as_str() {
+                        "\"0s\"" => String::new(),
+                        g => format!("replace_down_after = {g}\n"),
+                    };
+                    format!(
+                        "name = \"r\"\nhorizon = \"1y\"\n[cluster]\nazs = [{}]\nnodes_per_az = {per}\n\
+                         write_quorum = {w}\nread_quorum = {r}\ndetection_delay = {detect}\n\
+                         catchup_time = {catchup}\n{give}\
+                         repair_time = {{ dist = \"exponential\", mean = {repair} }}\n\
+                         restore_time = {{ dist = \"exponential\", mean = {restore} }}\n\
+                         [failures.node_crash]\nevery = {}\nlasts = {}\n\
+                         [failures.node_loss]\nevery = {}\n\
+                         [failures.az_outage]\nevery = {}\nlasts = {}\n",
+                        names.join(", "),
+                        f.0,
+                        f.1,
+                        f.2,
+                        f.3,
+                        f.4
+                    )
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+        #[test]
+        fn gauss_seidel_agrees_with_elimination(src in scenario()) {
+            let sc = parse(&src, "r.toml", &Overrides::default()).unwrap_or_else(|e| panic!("{e}\n{src}"));
+            let gs = analyze_with(&sc.config, false, true).unwrap();
+            let el = analyze_with(&sc.config, false, false).unwrap();
+            if let Solver::GaussSeidel { .. } = gs.solver {
+                let close = |a: f64, b: f64| a == b || rel(a, b) < 1e-9;
+                prop_assert!(close(gs.write_unavailability, el.write_unavailability), "{:?} vs {:?}\n{src}", gs, el);
+                prop_assert!(close(gs.read_unavailability, el.read_unavailability), "{:?} vs {:?}\n{src}", gs, el);
+                prop_assert!(close(gs.write_availability, el.write_availability), "{:?} vs {:?}\n{src}", gs, el);
+                match (gs.mttdl_seconds, el.mttdl_seconds) {
+                    (Some(a), Some(b)) => prop_assert!(close(a, b), "{a} vs {b}\n{src}"),
+                    (a, b) => prop_assert_eq!(a, b),
+                }
+            }
+        }
+    }
+}
