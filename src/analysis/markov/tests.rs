@@ -433,7 +433,7 @@ mod random_chains {
             layout,
             (cluster_timing(), cluster_timing(), cluster_timing()),
             (mean(), mean()),
-            (every(), mean(), every(), every(), mean()),
+            (every(), mean(), every(), every(), mean(), every(), mean()),
         )
             .prop_map(
                 |((azs, per, w, r), (detect, catchup, giveup), (repair, restore), f)| {
@@ -450,13 +450,16 @@ mod random_chains {
                          restore_time = {{ dist = \"exponential\", mean = {restore} }}\n\
                          [failures.node_crash]\nevery = {}\nlasts = {}\n\
                          [failures.node_loss]\nevery = {}\n\
-                         [failures.az_outage]\nevery = {}\nlasts = {}\n",
+                         [failures.az_outage]\nevery = {}\nlasts = {}\n\
+                         [failures.az_loss]\nevery = {}\nlasts = {}\n",
                         names.join(", "),
                         f.0,
                         f.1,
                         f.2,
                         f.3,
-                        f.4
+                        f.4,
+                        f.5,
+                        f.6
                     )
                 },
             )
