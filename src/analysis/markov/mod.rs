@@ -86,27 +86,7 @@ fn analyze_with(cfg: &Config, approx: bool, gauss_seidel: bool) -> Result<Analys
         BuildError::TooLarge(n) => AnalyzeError::TooLarge(n),
     })?;
     let n = space.len();
-    // Least degraded first: most of a state's probability flows in from
-    // states one failure closer to all-up, already updated in the same sweep.
-    let levels: Vec<usize> = space.states().map(|s| space.level(s)).collect();
-    let mut up: Vec<u32> = (0..n as u32).collect();
-    up.sort_unstable_by_key(|&i| (levels[i as usize], i));
-    // Renumber the states in that order, so that a sweep walks its arrays in
-    // order (the start state, the only one at level 0, stays 0).
-    let mut rank = vec![0u32; n];
-    for (p, &i) in up.iter().enumerate() {
-        rank[i as usize] = p as u32;
-    }
-    let mut arcs = std::mem::take(&mut space.arcs);
-    for out in &mut arcs {
-        for a in out.iter_mut() {
-            a.0 = rank[a.0 as usize];
-        }
-    }
-    let arcs: Vec<Vec<Arc>> = up
-        .iter()
-        .map(|&i| std::mem::take(&mut arcs[i as usize]))
-        .collect();
+    let (arcs, up) = in_level_order(&mut space);
     let unavailable = |ok: &dyn Fn(&[u8]) -> bool| -> Vec<bool> {
         up.iter().map(|&i| !ok(space.state(i as usize))).collect()
     };
@@ -114,10 +94,9 @@ fn analyze_with(cfg: &Config, approx: bool, gauss_seidel: bool) -> Result<Analys
         unavailable(&|s| space.write_ok(s)),
         unavailable(&|s| space.read_ok(s)),
     );
-    let up: Vec<u32> = (0..n as u32).collect();
     // The three cycle systems are independent: solve them side by side.
     let (cycles, losses) = if gauss_seidel {
-        rayon::join(|| cycle_times(&arcs, &up[1..]), || cycle_losses(&arcs, &up))
+        rayon::join(|| cycle_times(&arcs), || cycle_losses(&arcs))
     } else {
         (None, None)
     };
@@ -134,7 +113,7 @@ fn analyze_with(cfg: &Config, approx: bool, gauss_seidel: bool) -> Result<Analys
             )
         }
         None => (
-            eliminate_stationary(&arcs, &up, &write_down, &read_down)?,
+            eliminate_stationary(&arcs, &write_down, &read_down)?,
             Solver::Elimination,
         ),
     };
@@ -150,7 +129,7 @@ fn analyze_with(cfg: &Config, approx: bool, gauss_seidel: bool) -> Result<Analys
         }
         _ => {
             solver = Solver::Elimination;
-            Some(eliminate_mttdl(&arcs, &up)?)
+            Some(eliminate_mttdl(&arcs)?)
         }
     };
     if let Solver::GaussSeidel { bound, .. } = &mut solver {
@@ -168,6 +147,38 @@ fn analyze_with(cfg: &Config, approx: bool, gauss_seidel: bool) -> Result<Analys
         substitutions: space.substitutions(),
         solver,
     })
+}
+
+/// The chain's arcs with the states renumbered least degraded first (by
+/// level, then discovery), and the old number of each new one. A sweep in
+/// that order gets most of a state's probability from states one failure
+/// closer to all-up, already updated, and walks its arrays in order. The
+/// start state, the only one at level 0, stays 0.
+fn in_level_order(space: &mut Space) -> (Vec<Vec<Arc>>, Vec<u32>) {
+    let n = space.len();
+    let levels: Vec<usize> = space.states().map(|s| space.level(s)).collect();
+    let mut up: Vec<u32> = (0..n as u32).collect();
+    up.sort_unstable_by_key(|&i| (levels[i as usize], i));
+    let mut rank = vec![0u32; n];
+    for (p, &i) in up.iter().enumerate() {
+        rank[i as usize] = p as u32;
+    }
+    let mut arcs = std::mem::take(&mut space.arcs);
+    for out in &mut arcs {
+        for a in out.iter_mut() {
+            a.0 = rank[a.0 as usize];
+        }
+    }
+    let arcs = up
+        .iter()
+        .map(|&i| std::mem::take(&mut arcs[i as usize]))
+        .collect();
+    (arcs, up)
+}
+
+/// States 1, 2, … n − 1: least degraded first.
+fn ascending(n: usize) -> Vec<u32> {
+    (1..n as u32).collect()
 }
 
 /// How the chain was solved.
@@ -216,7 +227,7 @@ fn split(v: &[f64], mask: &[bool]) -> (f64, f64) {
 
 /// Expected time spent in each state between two visits to the start state
 /// (index 0), which is 1: v_k s_k = Σ_i v_i q_ik. Normalised, v is π.
-fn cycle_times(arcs: &[Vec<Arc>], order: &[u32]) -> Option<solve::Bracket> {
+fn cycle_times(arcs: &[Vec<Arc>]) -> Option<solve::Bracket> {
     let n = arcs.len();
     let mut c = vec![0.0; n];
     let mut d = vec![1.0; n];
@@ -238,7 +249,11 @@ fn cycle_times(arcs: &[Vec<Arc>], order: &[u32]) -> Option<solve::Bracket> {
     if d.iter().any(|&x| x <= 0.0) {
         return None; // a trap: elimination reports it
     }
-    solve::Fixpoint::new(n, terms.into_iter(), c, d).gauss_seidel(order, TOLERANCE, MAX_SWEEPS)
+    solve::Fixpoint::new(n, terms.into_iter(), c, d).gauss_seidel(
+        &ascending(n),
+        TOLERANCE,
+        MAX_SWEEPS,
+    )
 }
 
 /// Availabilities from bracketed cycle times (v_0 = 1 exactly).
@@ -267,7 +282,6 @@ fn availability_bounds(b: &solve::Bracket, write_down: &[bool], read_down: &[boo
 /// The stationary distribution by sparse GTH elimination, most degraded first.
 fn eliminate_stationary(
     arcs: &[Vec<Arc>],
-    up: &[u32],
     write_down: &[bool],
     read_down: &[bool],
 ) -> Result<Fractions, AnalyzeError> {
@@ -275,7 +289,7 @@ fn eliminate_stationary(
     can_eliminate(n)?;
     // Most degraded first: fill-in stays among degraded states, and the
     // start state (level 0, never eliminated) anchors π.
-    let order: Vec<u32> = up[1..].iter().rev().copied().collect();
+    let order: Vec<u32> = ascending(n).into_iter().rev().collect();
     let arcs = arcs
         .iter()
         .enumerate()
@@ -305,11 +319,12 @@ fn loss_rates(arcs: &[Vec<Arc>]) -> Vec<f64> {
 /// the number of cycles until a loss is geometric, so by Wald's identity
 /// MTTDL = E[cycle length] / P(a cycle ends in loss). Returns the brackets of
 /// (P(the cycle from here ends in loss), E[time left in the cycle]) by state.
-fn cycle_losses(arcs: &[Vec<Arc>], up: &[u32]) -> Option<(solve::Bracket, solve::Bracket)> {
+fn cycle_losses(arcs: &[Vec<Arc>]) -> Option<(solve::Bracket, solve::Bracket)> {
     if !can_lose(arcs) {
         return None;
     }
     let n = arcs.len();
+    let up: Vec<u32> = (0..n as u32).collect();
     let down: Vec<u32> = up.iter().rev().copied().collect();
     let d: Vec<f64> = arcs
         .iter()
@@ -328,17 +343,17 @@ fn cycle_losses(arcs: &[Vec<Arc>], up: &[u32]) -> Option<(solve::Bracket, solve:
     // get back accrues on the way down to the start: opposite orders.
     let (p, t) = rayon::join(
         || loss.gauss_seidel(&down, TOLERANCE, MAX_SWEEPS),
-        || time.gauss_seidel(up, TOLERANCE, MAX_SWEEPS),
+        || time.gauss_seidel(&up, TOLERANCE, MAX_SWEEPS),
     );
     Some((p?, t?))
 }
 
 /// The mean time to the first loss by elimination: absorption times of the
 /// chain with its loss arcs as exits.
-fn eliminate_mttdl(arcs: &[Vec<Arc>], up: &[u32]) -> Result<f64, AnalyzeError> {
+fn eliminate_mttdl(arcs: &[Vec<Arc>]) -> Result<f64, AnalyzeError> {
     let n = arcs.len();
     can_eliminate(n)?;
-    let order: Vec<u32> = up[1..].iter().rev().copied().collect();
+    let order: Vec<u32> = ascending(n).into_iter().rev().collect();
     let kept = arcs.iter().enumerate().flat_map(|(i, out)| {
         out.iter()
             .filter(|a| !a.2)
