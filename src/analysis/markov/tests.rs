@@ -31,6 +31,15 @@ fn binomial(n: u32, k: u32, a: f64, b: f64) -> f64 {
     choose * a.powi(k as i32) * b.powi((n - k) as i32)
 }
 
+/// Six independent nodes, each up with probability `up`: writes need 4 up,
+/// reads 3, so the availabilities are binomial tails (to 1e-12 relative).
+fn independent_nodes(a: &super::Analysis, up: f64) {
+    for (got, m) in [(a.write_availability, 4), (a.read_availability, 3)] {
+        let exact = binomial_tail(6, m, up);
+        assert!(rel(got, exact) < 1e-12, "≥ {m} up: {got} vs {exact}");
+    }
+}
+
 /// V crash-only nodes are independent: P(≥ m up) is a binomial tail with
 /// a = U/(U+D). The unavailability is compared as the lower tail, summed
 /// directly, to keep relative accuracy.
@@ -39,13 +48,7 @@ fn crash_only_nodes_give_binomial_availability() {
     let a =
         exact("name = \"t\"\nhorizon = \"1y\"\n[failures.node_crash]\nevery = 1000\nlasts = 100\n");
     let up = 1000.0 / 1100.0;
-    assert!(
-        rel(a.write_availability, binomial_tail(6, 4, up)) < 1e-12,
-        "{} vs {}",
-        a.write_availability,
-        binomial_tail(6, 4, up)
-    );
-    assert!(rel(a.read_availability, binomial_tail(6, 3, up)) < 1e-12);
+    independent_nodes(&a, up);
     assert_eq!(a.mttdl_seconds, None, "crashes alone never lose data");
     // Crashed replicas also carry their stale rank (who crashed first), so the
     // chain is larger than the 2^6 up/down patterns; symmetry must shrink it.
@@ -352,13 +355,7 @@ fn slow_convergence_falls_back_to_elimination() {
     assert_eq!(a.solver, Solver::Elimination);
     // Still independent nodes, each up 1/25 of the time.
     let up = 1.0 / 25.0;
-    assert!(
-        rel(a.write_availability, binomial_tail(6, 4, up)) < 1e-12,
-        "{} vs {}",
-        a.write_availability,
-        binomial_tail(6, 4, up)
-    );
-    assert!(rel(a.read_availability, binomial_tail(6, 3, up)) < 1e-12);
+    independent_nodes(&a, up);
 }
 
 /// No failure process: one state, always available, no loss — and the
