@@ -7,7 +7,7 @@ use crate::analysis::sweep::{self, Part, Plan, Shard};
 use crate::cli::{
     AnalyzeArgs, CheckArgs, Command, MergeArgs, PlotCommand, RunArgs, ScenarioArgs, SweepArgs,
 };
-use crate::engine::HeapQueue;
+use crate::engine::SlotHeap;
 use crate::error::Error;
 use crate::error::InputError;
 use crate::output::plot::{self, SweepPlot};
@@ -62,7 +62,7 @@ fn run_cmd(a: RunArgs) -> Result<String, Error> {
     let stats = if a.timeline.is_some() || a.plot.is_some() {
         let tl = TimelineCsv::new(&sc.config.layout.node_names);
         let (stats, tl) =
-            run::simulate_observed::<_, HeapQueue<_>>(&sc.config, sc.seed, 0, sc.horizon, tl)?;
+            run::simulate_observed::<_, SlotHeap<_>>(&sc.config, sc.seed, 0, sc.horizon, tl)?;
         let bytes = tl
             .into_bytes()
             .ok_or_else(|| Error::Internal("could not format the timeline".into()))?;

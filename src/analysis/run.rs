@@ -1,6 +1,6 @@
 //! One simulation run of a protection group.
 
-use crate::engine::{Engine, EventQueue, HeapQueue};
+use crate::engine::{Engine, EventQueue, SlotHeap};
 use crate::error::Error;
 use crate::model::{Config, Event, NoObserver, Observer, ProtectionGroup, RunStats};
 use crate::time::SimTime;
@@ -33,12 +33,12 @@ pub fn simulate_observed<O: Observer, Q: EventQueue<Event>>(
 
 /// Runs `cfg` with no timeline (the fast path), on stream 0 of `seed`.
 pub fn simulate(cfg: &Config, seed: u64, horizon: SimTime) -> Result<RunStats, Error> {
-    simulate_observed::<_, HeapQueue<Event>>(cfg, seed, 0, horizon, NoObserver).map(|(s, _)| s)
+    simulate_observed::<_, SlotHeap<Event>>(cfg, seed, 0, horizon, NoObserver).map(|(s, _)| s)
 }
 
 /// Time of the first data loss of a run on `seed` (stopping there), or
 /// `None` if none happens before `horizon`.
 pub fn first_loss(cfg: &Config, seed: u64, horizon: SimTime) -> Result<Option<SimTime>, Error> {
     let pg = ProtectionGroup::new(cfg, NoObserver).stop_at_first_loss();
-    drive::<_, HeapQueue<Event>>(pg, seed, 0, horizon).map(|(s, _)| s.first_data_loss)
+    drive::<_, SlotHeap<Event>>(pg, seed, 0, horizon).map(|(s, _)| s.first_data_loss)
 }

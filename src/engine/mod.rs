@@ -12,12 +12,15 @@
 //!
 //! **Cancellation.** An event may be scheduled into a [`Slot`]: a slot holds at
 //! most one pending event, scheduling into it again replaces that event, and
-//! [`Engine::cancel`] drops it. Cancellation is lazy (a generation counter per
-//! slot; stale entries are skipped when popped), O(1), and allocates nothing.
+//! [`Engine::cancel`] drops it. The default queue, [`SlotHeap`], keeps each
+//! slot's heap position, so both are done in place in O(log n) and the heap
+//! holds live events only; nothing allocates once the heap has grown.
 
 mod queue;
+mod slot_heap;
 
-pub use queue::{EventQueue, HeapQueue, IndexedQueue};
+pub use queue::{EventQueue, HeapQueue};
+pub use slot_heap::SlotHeap;
 
 use crate::time::SimTime;
 use rand::SeedableRng;
@@ -61,7 +64,7 @@ pub enum EngineError {
 }
 
 /// The clock, the future-event queue and the run's random stream.
-pub struct Engine<E, Q: EventQueue<E> = HeapQueue<E>> {
+pub struct Engine<E, Q: EventQueue<E> = SlotHeap<E>> {
     now: SimTime,
     queue: Q,
     rng: ChaCha8Rng,
@@ -141,13 +144,7 @@ impl<E, Q: EventQueue<E>> Engine<E, Q> {
     /// `horizon` (the run covers `[0, horizon)`), or the model says it has
     /// stopped; the clock stops at the last event handled.
     pub fn run_until<M: Model<Event = E>>(&mut self, model: &mut M, horizon: SimTime) {
-        while let Some(at) = self.queue.peek_time() {
-            if at >= horizon {
-                break;
-            }
-            let Some((at, ev)) = self.queue.pop() else {
-                break;
-            };
+        while let Some((at, ev)) = self.queue.pop_before(horizon) {
             self.now = at;
             self.processed += 1;
             model.handle(ev, self);
@@ -199,7 +196,7 @@ mod tests {
     fn equal_time_order_is_class_then_fifo_and_cancel_works() {
         let expected = vec![(5, 100), (5, 3), (5, 101), (8, 5), (10, 2), (10, 1)];
         assert_eq!(order_with::<HeapQueue<u32>>(), expected);
-        assert_eq!(order_with::<IndexedQueue<u32>>(), expected);
+        assert_eq!(order_with::<SlotHeap<u32>>(), expected);
     }
 
     #[test]

@@ -1,15 +1,13 @@
 //! Future-event queues ordered by `(time, class, seq)` with per-slot cancellation.
 //!
-//! Two interchangeable implementations: [`HeapQueue`] (std `BinaryHeap` with
-//! lazy cancellation by slot generation, the default) and [`IndexedQueue`]
-//! (the `priority-queue` crate, which removes cancelled entries eagerly). The
-//! benchmark `benches/engine.rs` compares them.
+//! The trait [`EventQueue`] and [`HeapQueue`] (std `BinaryHeap` with lazy
+//! cancellation by slot generation), the reference that the default
+//! [`super::SlotHeap`] is tested and benchmarked against.
 
 use super::{Class, Slot};
 use crate::time::SimTime;
-use priority_queue::PriorityQueue;
-use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, HashMap};
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
 
 /// A future-event queue: what [`super::Engine`] needs from one.
 pub trait EventQueue<E>: Default {
@@ -21,6 +19,13 @@ pub trait EventQueue<E>: Default {
     fn peek_time(&mut self) -> Option<SimTime>;
     /// Removes and returns the earliest live event.
     fn pop(&mut self) -> Option<(SimTime, E)>;
+    /// Removes and returns the earliest live event if it is before `horizon`.
+    fn pop_before(&mut self, horizon: SimTime) -> Option<(SimTime, E)> {
+        match self.peek_time() {
+            Some(at) if at < horizon => self.pop(),
+            _ => None,
+        }
+    }
     /// Number of live events.
     fn len(&self) -> usize;
     /// Whether no live event is pending.
@@ -31,7 +36,7 @@ pub trait EventQueue<E>: Default {
 
 /// Packs class (top 4 bits) and insertion counter (low 60 bits) into one key.
 #[inline]
-fn order_key(class: Class, seq: u64) -> u64 {
+pub(super) fn order_key(class: Class, seq: u64) -> u64 {
     ((class as u64) << 60) | (seq & ((1 << 60) - 1))
 }
 
@@ -171,62 +176,6 @@ impl<E> EventQueue<E> for HeapQueue<E> {
 
     fn len(&self) -> usize {
         self.heap.len() - self.stale
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-enum Key {
-    Slot(u32),
-    Seq(u64),
-}
-
-/// Queue on the `priority-queue` crate: an indexed heap whose entries are
-/// removed eagerly on cancellation. Payloads live in a side map by key.
-pub struct IndexedQueue<E> {
-    pq: PriorityQueue<Key, Reverse<(SimTime, u64)>>,
-    events: HashMap<Key, E>,
-    seq: u64,
-}
-
-impl<E> Default for IndexedQueue<E> {
-    fn default() -> Self {
-        IndexedQueue {
-            pq: PriorityQueue::new(),
-            events: HashMap::new(),
-            seq: 0,
-        }
-    }
-}
-
-impl<E> EventQueue<E> for IndexedQueue<E> {
-    fn push(&mut self, at: SimTime, class: Class, slot: Option<Slot>, ev: E) {
-        self.seq += 1;
-        let key = match slot {
-            Some(s) => Key::Slot(s.0),
-            None => Key::Seq(self.seq),
-        };
-        self.pq.push(key, Reverse((at, order_key(class, self.seq))));
-        self.events.insert(key, ev);
-    }
-
-    fn cancel(&mut self, slot: Slot) {
-        let key = Key::Slot(slot.0);
-        self.pq.remove(&key);
-        self.events.remove(&key);
-    }
-
-    fn peek_time(&mut self) -> Option<SimTime> {
-        self.pq.peek().map(|(_, p)| p.0.0)
-    }
-
-    fn pop(&mut self) -> Option<(SimTime, E)> {
-        let (key, Reverse((at, _))) = self.pq.pop()?;
-        let ev = self.events.remove(&key)?;
-        Some((at, ev))
-    }
-
-    fn len(&self) -> usize {
-        self.pq.len()
     }
 }
 

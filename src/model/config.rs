@@ -84,6 +84,12 @@ impl Dist {
         SimTime((us + 0.5) as u64)
     }
 
+    /// Whether the distribution is memoryless (exponential): a pending draw's
+    /// remaining time is then distributed as a fresh draw at any later instant.
+    pub fn is_memoryless(&self) -> bool {
+        matches!(self, Dist::Exponential { .. })
+    }
+
     /// Whether this is always zero.
     pub fn is_zero(&self) -> bool {
         matches!(self, Dist::Fixed(t) if t.0 == 0)

@@ -2,7 +2,7 @@
 //! hand in each test. Times are µs; 1 h = 3_600_000_000 µs.
 
 use crate::analysis::run::simulate_observed;
-use crate::engine::HeapQueue;
+use crate::engine::SlotHeap;
 use crate::model::RunStats;
 use crate::output::timeline::TimelineCsv;
 use crate::scenario::{Overrides, parse};
@@ -22,7 +22,7 @@ fn run_seed(src: &str, seed: u64) -> (RunStats, Vec<Vec<String>>) {
     let sc = parse(src, "test.toml", &Overrides::default()).unwrap_or_else(|e| panic!("{e}"));
     let tl = TimelineCsv::new(&sc.config.layout.node_names);
     let (st, tl) =
-        simulate_observed::<_, HeapQueue<_>>(&sc.config, seed, 0, sc.horizon, tl).unwrap();
+        simulate_observed::<_, SlotHeap<_>>(&sc.config, seed, 0, sc.horizon, tl).unwrap();
     let text = String::from_utf8(tl.into_bytes().unwrap()).unwrap();
     let rows = text
         .lines()

@@ -83,11 +83,18 @@ pub struct ProtectionGroup<'c, O: Observer> {
     crashed: ReplicaSet,
     /// Replicas whose AZ is unreachable.
     in_dark_az: ReplicaSet,
-    procs_on: ReplicaSet,
+    /// Nodes whose crash / loss process has a pending timer.
+    node_armed: [ReplicaSet; 2],
+    /// Replicas destroyed during the current event (their node is new).
+    renewed: ReplicaSet,
     giveup_armed: ReplicaSet,
     /// AZ bitmasks.
     az_unreachable: u64,
-    az_procs_on: u64,
+    /// AZs whose outage / loss process has a pending timer.
+    az_armed: [u64; 2],
+    /// Process timers that fired on a node or AZ that was not up (ignored,
+    /// and not counted as events).
+    void_events: u64,
     /// Acknowledged-write clock (µs), advancing only while write-available.
     wclock: u64,
     last_t: SimTime,
@@ -130,10 +137,12 @@ impl<'c, O: Observer> ProtectionGroup<'c, O> {
             catching: 0,
             crashed: 0,
             in_dark_az: 0,
-            procs_on: 0,
+            node_armed: [0; 2],
+            renewed: 0,
             giveup_armed: 0,
             az_unreachable: 0,
-            az_procs_on: 0,
+            az_armed: [0; 2],
+            void_events: 0,
             wclock: 0,
             last_t: SimTime::ZERO,
             write_ok: true,
@@ -176,7 +185,7 @@ impl<'c, O: Observer> ProtectionGroup<'c, O> {
         self.stats.write.finish(horizon);
         self.stats.read.finish(horizon);
         self.stats.horizon = horizon;
-        self.stats.events_processed = events_processed;
+        self.stats.events_processed = events_processed - self.void_events;
         self.emit(horizon, Change::End, Target::Group);
         Ok((self.stats, self.observer))
     }
@@ -205,6 +214,11 @@ impl<'c, O: Observer> ProtectionGroup<'c, O> {
     #[inline]
     fn set_data(&mut self, r: usize, d: Data) {
         let b = bit(r);
+        if let Data::Lost { .. } = d
+            && self.present & b != 0
+        {
+            self.renewed |= b;
+        }
         self.present &= !b;
         self.current &= !b;
         self.lost_detected &= !b;
@@ -391,6 +405,24 @@ impl<'c, O: Observer> ProtectionGroup<'c, O> {
         }
     }
 
+    /// A node's process timer fired: it is spent; whether the node is up to
+    /// be failed by it (a memoryless timer is left running while its node is
+    /// down, and one that fires then is void: see `after_event`).
+    fn fire_node_process(&mut self, k: u32, r: usize) -> bool {
+        self.node_armed[k as usize] &= !bit(r);
+        let up = self.present & self.reachable() & bit(r) != 0;
+        self.void_events += u64::from(!up);
+        up
+    }
+
+    /// As [`Self::fire_node_process`], for an AZ's process.
+    fn fire_az_process(&mut self, k: usize, a: usize) -> bool {
+        self.az_armed[k] &= !(1 << a);
+        let up = self.az_unreachable & (1 << a) == 0;
+        self.void_events += u64::from(!up);
+        up
+    }
+
     fn draw_lasts<Q: EventQueue<Event>>(
         eng: &mut Engine<Event, Q>,
         p: &Option<Process>,
@@ -432,22 +464,34 @@ impl<'c, O: Observer> ProtectionGroup<'c, O> {
                 }
             }
             Event::NodeCrashDue(r) => {
-                let lasts = Self::draw_lasts(eng, &f.node_crash);
                 let r = r as usize;
+                if !self.fire_node_process(CRASH_PROC, r) {
+                    return None;
+                }
+                let lasts = Self::draw_lasts(eng, &f.node_crash);
                 self.crash(eng, r, lasts)
                     .then_some((Change::NodeCrash, Target::Node(r)))
             }
             Event::NodeLossDue(r) => {
                 let r = r as usize;
+                if !self.fire_node_process(LOSS_PROC, r) {
+                    return None;
+                }
                 self.lose(eng, r)
                     .then_some((Change::NodeLoss, Target::Node(r)))
             }
             Event::AzOutageDue(a) => {
+                if !self.fire_az_process(0, a as usize) {
+                    return None;
+                }
                 let lasts = Self::draw_lasts(eng, &f.az_outage);
                 self.make_unreachable(eng, a as usize, lasts);
                 Some((Change::AzOutage, Target::Az(a as usize)))
             }
             Event::AzLossDue(a) => {
+                if !self.fire_az_process(1, a as usize) {
+                    return None;
+                }
                 let lasts = Self::draw_lasts(eng, &f.az_loss);
                 self.lose_az(eng, a as usize, lasts);
                 Some((Change::AzLoss, Target::Az(a as usize)))

@@ -201,23 +201,34 @@ impl<'c, O: Observer> ProtectionGroup<'c, O> {
             .observe(now, self.cfg.quorum.read_ok(up, uc));
         let cfg: &'c Config = self.cfg;
         let f = &cfg.failures;
-        for r in members(up ^ self.procs_on) {
-            let node_up = up & bit(r) != 0;
-            self.procs_on ^= bit(r);
-            for (k, p, ev) in [
-                (CRASH_PROC, &f.node_crash, Event::NodeCrashDue(r as u16)),
-                (LOSS_PROC, &f.node_loss, Event::NodeLossDue(r as u16)),
-            ] {
-                if let Some(p) = p {
-                    if node_up {
-                        let d = p.every.sample(eng.rng()).max(SimTime(1));
-                        self.after(eng, Self::node_slot(r, k), d, OTHER, ev);
-                    } else {
-                        eng.cancel(Self::node_slot(r, k));
-                    }
+        // Node processes run only while their node is up. A memoryless
+        // (exponential) timer is left pending while its node is down: its
+        // remaining time is then distributed as a fresh draw at the return,
+        // so only a timer that fired (or was never drawn) needs a draw. Any
+        // other timer restarts from a fresh draw when its node is back, and
+        // when the node is new (its replica was destroyed, even if it was
+        // replaced within this instant).
+        for (k, p) in [(CRASH_PROC, &f.node_crash), (LOSS_PROC, &f.node_loss)] {
+            let Some(p) = p else { continue };
+            let ki = k as usize;
+            if !p.every.is_memoryless() {
+                for r in members(self.node_armed[ki] & (!up | self.renewed)) {
+                    self.node_armed[ki] &= !bit(r);
+                    eng.cancel(Self::node_slot(r, k));
                 }
             }
+            for r in members(up & !self.node_armed[ki]) {
+                self.node_armed[ki] |= bit(r);
+                let ev = if k == CRASH_PROC {
+                    Event::NodeCrashDue(r as u16)
+                } else {
+                    Event::NodeLossDue(r as u16)
+                };
+                let d = p.every.sample(eng.rng()).max(SimTime(1));
+                self.after(eng, Self::node_slot(r, k), d, OTHER, ev);
+            }
         }
+        self.renewed = 0;
         if let Some(rda) = &cfg.replace_down_after {
             let down = self.present & !reach;
             for r in members(down ^ self.giveup_armed) {
@@ -236,23 +247,27 @@ impl<'c, O: Observer> ProtectionGroup<'c, O> {
                 }
             }
         }
-        let all_azs = low_bits(self.az_until.len());
-        let az_up = all_azs & !self.az_unreachable;
-        for a in members(az_up ^ self.az_procs_on) {
-            self.az_procs_on ^= 1 << a;
-            for (k, p, ev) in [
-                (0, &f.az_outage, Event::AzOutageDue(a as u16)),
-                (1, &f.az_loss, Event::AzLossDue(a as u16)),
-            ] {
-                if let Some(p) = p {
-                    let slot = self.az_slot(a, k);
-                    if az_up & (1 << a) != 0 {
-                        let d = p.every.sample(eng.rng()).max(SimTime(1));
-                        self.after(eng, slot, d, OTHER, ev);
-                    } else {
-                        eng.cancel(slot);
-                    }
+        // AZ processes: the same, over reachable AZs.
+        let az_up = low_bits(self.az_until.len()) & !self.az_unreachable;
+        for (k, p) in [(0, &f.az_outage), (1, &f.az_loss)] {
+            let Some(p) = p else { continue };
+            if !p.every.is_memoryless() {
+                for a in members(self.az_armed[k] & !az_up) {
+                    self.az_armed[k] &= !(1 << a);
+                    let slot = self.az_slot(a, k as u32);
+                    eng.cancel(slot);
                 }
+            }
+            for a in members(az_up & !self.az_armed[k]) {
+                self.az_armed[k] |= 1 << a;
+                let ev = if k == 0 {
+                    Event::AzOutageDue(a as u16)
+                } else {
+                    Event::AzLossDue(a as u16)
+                };
+                let d = p.every.sample(eng.rng()).max(SimTime(1));
+                let slot = self.az_slot(a, k as u32);
+                self.after(eng, slot, d, OTHER, ev);
             }
         }
     }
