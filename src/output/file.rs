@@ -50,9 +50,15 @@ impl OutputPath {
         inputs: &[&Path],
     ) -> Result<OutputPath, Error> {
         let bad = |m: String| Error::Input(InputError::new(path.display().to_string(), m));
+        // The text after the last `/` must be the file name: `dir/`, `dir/.`,
+        // `a/..` and `/` name no file to create.
+        let last = path
+            .as_os_str()
+            .as_encoded_bytes()
+            .rsplit(|&b| b == b'/')
+            .next();
         let name = match path.file_name() {
-            // `a/..`, `/` and `dir/` name no file to create.
-            Some(n) if !path.as_os_str().to_string_lossy().ends_with('/') => n.to_os_string(),
+            Some(n) if Some(n.as_encoded_bytes()) == last => n.to_os_string(),
             _ => return Err(bad(format!("{flag}: not a file name"))),
         };
         if format == Format::Svg {
@@ -280,7 +286,15 @@ impl AtomicFile {
                         "{}: cannot create a file in folder {}: {}",
                         target.flag,
                         target.dir.display(),
-                        describe_io(&e)
+                        match e.kind() {
+                            std::io::ErrorKind::PermissionDenied => {
+                                "it is not writable (permission denied)".to_string()
+                            }
+                            std::io::ErrorKind::ReadOnlyFilesystem => {
+                                "it is on a read-only file system".to_string()
+                            }
+                            _ => e.to_string(),
+                        }
                     ),
                 ))
             })?;
@@ -382,4 +396,61 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     f.write_all(bytes)
         .map_err(|e| Error::Internal(format!("cannot write {}: {e}", target.path.display())))?;
     f.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_paths_that_end_in_a_file_name_are_outputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display();
+        for p in [
+            format!("{d}/"),
+            format!("{d}/."),
+            format!("{d}/.."),
+            "/".into(),
+        ] {
+            let e = OutputPath::check("--out", Path::new(&p), Format::Any, &[]).unwrap_err();
+            assert!(e.to_string().contains("not a file name"), "{p}: {e}");
+        }
+        let ok = OutputPath::check("--out", &dir.path().join("x.csv"), Format::Any, &[]).unwrap();
+        assert_eq!(ok.name, "x.csv");
+        let bare = OutputPath::check("--out", Path::new("x.csv"), Format::Any, &[]).unwrap();
+        assert_eq!(bare.dir, Path::new("."));
+    }
+
+    #[test]
+    fn a_dropped_file_leaves_nothing_and_a_committed_one_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = OutputPath::check("--out", &dir.path().join("a.csv"), Format::Any, &[]).unwrap();
+        let mut f = AtomicFile::create(&out).unwrap();
+        f.write_all(b"half").unwrap();
+        assert!(f.temp_path().exists());
+        drop(f);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        let mut f = AtomicFile::create(&out).unwrap();
+        f.write_all(b"whole").unwrap();
+        f.commit().unwrap();
+        assert_eq!(std::fs::read(dir.path().join("a.csv")).unwrap(), b"whole");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert!(temp_files().iter().all(|t| !t.starts_with(dir.path())));
+    }
+
+    #[test]
+    fn stale_temp_files_of_dead_writers_are_swept() {
+        let dir = tempfile::tempdir().unwrap();
+        // Above any pid_max (2^22 on Linux), so no such process can exist.
+        let dead = dir.path().join(".a.csv.aurora-sim-2147483646.tmp");
+        let other = dir.path().join(".b.csv.aurora-sim-2147483646.tmp");
+        let live = dir.path().join(".a.csv.aurora-sim-1.tmp"); // init never dies
+        for p in [&dead, &other, &live] {
+            std::fs::write(p, "x").unwrap();
+        }
+        write_atomic(&dir.path().join("a.csv"), b"new").unwrap();
+        assert!(!dead.exists(), "dead writer's temp swept");
+        assert!(other.exists(), "another output's temp is left alone");
+        assert!(live.exists(), "a live writer's temp is left alone");
+    }
 }

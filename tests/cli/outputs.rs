@@ -168,6 +168,32 @@ fn issue_11_missing_folder_is_refused_before_any_work() {
 }
 
 #[test]
+fn issue_11_an_unwritable_folder_is_refused_before_any_work() {
+    // See: issue 11
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "s.toml", ENDLESS);
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let locked = if root {
+        // Root writes anywhere a mode allows; sysfs refuses new files even to root.
+        PathBuf::from("/sys/kernel")
+    } else {
+        use std::os::unix::fs::PermissionsExt;
+        let d = dir.path().join("locked");
+        std::fs::create_dir(&d).unwrap();
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o555)).unwrap();
+        d
+    };
+    if !locked.is_dir() {
+        return; // no sysfs here: nothing to test as root
+    }
+    let bad = locked.join("t.csv");
+    let o = run_with(&p, &["--timeline".as_ref(), bad.as_os_str()]);
+    refused(&o, &bad, "--timeline", "not writable");
+    assert!(!bad.exists());
+}
+
+#[test]
 fn issue_11_a_bad_plot_path_writes_no_timeline_either() {
     // See: issue 11
     let dir = tempfile::tempdir().unwrap();
