@@ -10,10 +10,13 @@ use crate::cli::{
 use crate::engine::SlotHeap;
 use crate::error::Error;
 use crate::error::InputError;
+use crate::output::file::{self, AtomicFile, Format, OutputPath};
 use crate::output::plot::{self, SweepPlot};
-use crate::output::{json::RunJson, report, timeline::TimelineCsv, write_atomic};
+use crate::output::{json::RunJson, report, timeline::TimelineCsv};
 use crate::scenario::{self, Assignment, Overrides, Scenario};
 use crate::time::parse_duration;
+use std::io::Write;
+use std::path::Path;
 use std::time::Instant;
 
 /// Runs one command.
@@ -55,38 +58,82 @@ fn load(a: &ScenarioArgs) -> Result<Scenario, Error> {
     Ok(scenario::load_with(&a.scenario, &sets, "--set", &ov)?)
 }
 
+/// Checks the outputs, creates their temporary files (proving each folder
+/// writable) and returns them in order: all before any work, so a bad path
+/// costs nothing and leaves nothing.
+fn open_outputs(
+    outputs: &[(&'static str, &Path, Format)],
+    inputs: &[&Path],
+) -> Result<Vec<AtomicFile>, Error> {
+    let checked = outputs
+        .iter()
+        .map(|&(flag, path, format)| OutputPath::check(flag, path, format, inputs))
+        .collect::<Result<Vec<_>, _>>()?;
+    file::check_distinct(&checked.iter().collect::<Vec<_>>())?;
+    checked.iter().map(AtomicFile::create).collect()
+}
+
+/// Writes `bytes` into `f` (a write error names the file).
+fn fill(f: &mut AtomicFile, bytes: &[u8]) -> Result<(), Error> {
+    f.write_all(bytes)
+        .map_err(|e| Error::Internal(format!("cannot write {}: {e}", f.target().path.display())))
+}
+
 fn run_cmd(a: RunArgs) -> Result<String, Error> {
+    let input = a.scenario.scenario.as_path();
+    let mut outputs = Vec::new();
+    if let Some(p) = &a.timeline {
+        outputs.push(("--timeline", p.as_path(), Format::Any));
+    }
+    if let Some(p) = &a.plot {
+        outputs.push(("--plot", p.as_path(), Format::Svg));
+    }
+    let mut files = open_outputs(&outputs, &[input])?;
     let sc = load(&a.scenario)?;
-    let path = a.scenario.scenario.display().to_string();
+    let path = input.display().to_string();
     let started = Instant::now();
-    let stats = if a.timeline.is_some() || a.plot.is_some() {
-        let tl = TimelineCsv::new(&sc.config.layout.node_names);
+    let stats = if files.is_empty() {
+        run::simulate(&sc.config, sc.seed, sc.horizon)?
+    } else {
+        // The timeline streams into its own temporary file, or, when only
+        // the plot wants it, into a scratch file beside the plot.
+        let plot = a.plot.is_some().then(|| files.pop()).flatten();
+        let scratch = match (&a.timeline, &plot) {
+            (None, Some(p)) => Some(AtomicFile::scratch(p.target(), "timeline")?),
+            _ => None,
+        };
+        let tl_file = match scratch {
+            Some(f) => f,
+            None => files
+                .pop()
+                .ok_or_else(|| Error::Internal("no timeline file".into()))?,
+        };
+        let tl = TimelineCsv::to_writer(&sc.config.layout.node_names, tl_file);
         let (stats, tl) =
             run::simulate_observed::<_, SlotHeap<_>>(&sc.config, sc.seed, 0, sc.horizon, tl)?;
-        let bytes = tl
-            .into_bytes()
-            .ok_or_else(|| Error::Internal("could not format the timeline".into()))?;
-        // Render everything before writing anything: a failure leaves no file.
-        let svg = match &a.plot {
-            Some(_) => {
-                let text = String::from_utf8_lossy(&bytes);
-                let title = format!("{} — seed {}", sc.name, sc.seed);
-                Some(
-                    plot::plot_timeline(&text, &path, &title)
-                        .map_err(|e| Error::Internal(format!("plotting the timeline: {e}")))?,
-                )
+        let tl_file = tl
+            .finish()
+            .map_err(|e| Error::Internal(format!("cannot write the timeline: {e}")))?;
+        if let Some(mut svg_file) = plot {
+            // Read back from the file: the run never held the timeline in memory.
+            let text = std::fs::read_to_string(tl_file.temp_path())
+                .map_err(|e| Error::Internal(format!("cannot read back the timeline: {e}")))?;
+            let title = format!("{} — seed {}", sc.name, sc.seed);
+            let svg = plot::plot_timeline(&text, &path, &title)
+                .map_err(|e| Error::Internal(format!("plotting the timeline: {e}")))?;
+            drop(text);
+            fill(&mut svg_file, &svg)?;
+            if a.timeline.is_some() {
+                files.push(tl_file);
             }
-            None => None,
-        };
-        if let Some(file) = &a.timeline {
-            write_atomic(file, &bytes)?;
+            files.push(svg_file);
+        } else {
+            files.push(tl_file);
         }
-        if let (Some(file), Some(svg)) = (&a.plot, svg) {
-            write_atomic(file, &svg)?;
-        }
+        // Everything is rendered: only renames are left, so a failure before
+        // this point leaves no file at all.
+        file::commit_all(files, false)?;
         stats
-    } else {
-        run::simulate(&sc.config, sc.seed, sc.horizon)?
     };
     let wall = report::Wall {
         seconds: started.elapsed().as_secs_f64(),
@@ -94,7 +141,7 @@ fn run_cmd(a: RunArgs) -> Result<String, Error> {
     Ok(if a.json {
         RunJson::new(&sc, sc.seed, &stats).render()
     } else {
-        report::run_report(&sc, &path, sc.seed, &stats, &wall)
+        report::run_report(&sc, &path, &a.scenario.set, sc.seed, &stats, &wall)
     })
 }
 
@@ -110,6 +157,7 @@ fn sweep_cmd(a: SweepArgs) -> Result<String, Error> {
     if a.threads == Some(0) {
         return Err(Error::flag("--threads", "must be at least 1"));
     }
+    let mut files = open_outputs(&[("--out", &a.out, Format::Any)], &[&a.scenario])?;
     let axes = a
         .vary
         .iter()
@@ -133,7 +181,8 @@ fn sweep_cmd(a: SweepArgs) -> Result<String, Error> {
         Some(_) => Part::new(&plan, &stats).render(),
         None => sweep::render_csv(&plan.axes, &stats)?,
     };
-    write_atomic(&a.out, &bytes)?;
+    fill(&mut files[0], &bytes)?;
+    file::commit_all(files, a.quiet)?;
     if !a.quiet {
         eprint!("{}", sweep::replay_hints(&plan, &stats));
     }
@@ -141,6 +190,8 @@ fn sweep_cmd(a: SweepArgs) -> Result<String, Error> {
 }
 
 fn merge_cmd(a: MergeArgs) -> Result<String, Error> {
+    let inputs: Vec<&Path> = a.parts.iter().map(|p| p.as_path()).collect();
+    let mut files = open_outputs(&[("--out", &a.out, Format::Any)], &inputs)?;
     let mut parts = Vec::new();
     for p in &a.parts {
         let label = p.display().to_string();
@@ -149,7 +200,8 @@ fn merge_cmd(a: MergeArgs) -> Result<String, Error> {
         parts.push((label, text));
     }
     let (csv, _) = sweep::merge(&parts)?;
-    write_atomic(&a.out, &csv)?;
+    fill(&mut files[0], &csv)?;
+    file::commit_all(files, false)?;
     Ok(String::new())
 }
 
@@ -208,8 +260,10 @@ fn plot_cmd(p: PlotCommand) -> Result<String, Error> {
                 .csv
                 .file_stem()
                 .map_or(label.clone(), |s| s.to_string_lossy().into_owned());
+            let mut files = open_outputs(&[("--out", &a.out, Format::Svg)], &[&a.csv])?;
             let svg = plot::plot_timeline(&read(&a.csv)?, &label, &title)?;
-            write_atomic(&a.out, &svg)?;
+            fill(&mut files[0], &svg)?;
+            file::commit_all(files, false)?;
         }
         PlotCommand::Sweep(a) => {
             let pick = |log: bool, lin: bool| {
@@ -227,8 +281,10 @@ fn plot_cmd(p: PlotCommand) -> Result<String, Error> {
                 logx: pick(a.logx, a.linx),
                 logy: pick(a.logy, a.liny),
             };
+            let mut files = open_outputs(&[("--out", &a.out, Format::Svg)], &[&a.csv])?;
             let svg = plot::plot_sweep(&read(&a.csv)?, &a.csv.display().to_string(), &opt)?;
-            write_atomic(&a.out, &svg)?;
+            fill(&mut files[0], &svg)?;
+            file::commit_all(files, false)?;
         }
     }
     Ok(String::new())

@@ -7,6 +7,9 @@ use std::io::Write;
 
 fn main() {
     let cli = Cli::parse(); // clap prints `error: …` and exits 2 on bad usage
+    // Without the handler an interrupt would leave temporary files behind;
+    // the command itself still works, so a failure to install is not fatal.
+    let _ = aurora_sim::output::file::remove_temp_files_on_signal();
     std::panic::set_hook(Box::new(|info| {
         eprintln!(
             "error: internal failure (a bug; please report it with the command line): {info}"

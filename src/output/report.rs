@@ -38,8 +38,15 @@ pub struct Wall {
     pub seconds: f64,
 }
 
-/// The `run` report.
-pub fn run_report(sc: &Scenario, path: &str, seed: u64, st: &RunStats, wall: &Wall) -> String {
+/// The `run` report; `sets` are the `--set` arguments as typed (for the replay line).
+pub fn run_report(
+    sc: &Scenario,
+    path: &str,
+    sets: &[String],
+    seed: u64,
+    st: &RunStats,
+    wall: &Wall,
+) -> String {
     let mut s = String::new();
     let h = st.horizon.0 as f64;
     let wa = 1.0 - st.write.total.0 as f64 / h;
@@ -117,10 +124,8 @@ pub fn run_report(sc: &Scenario, path: &str, seed: u64, st: &RunStats, wall: &Wa
         wall.seconds,
         rate / 1e6
     );
-    let _ = writeln!(
-        s,
-        "  replay              aurora-sim run {path} --seed {seed}"
-    );
+    let replay = super::replay_command(path, st.horizon, sets.iter().map(String::as_str), seed);
+    let _ = writeln!(s, "  replay              {replay}");
     s
 }
 

@@ -209,22 +209,3 @@ fn bad_flags() {
     let out = bin().args(["frobnicate"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
-
-#[test]
-fn unwritable_timeline_is_an_internal_error_with_no_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = write(dir.path(), "ok.toml", HEAD);
-    let out = bin()
-        .arg("run")
-        .arg(&p)
-        .arg("--timeline")
-        .arg(dir.path().join("nodir/t.csv"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        String::from_utf8(out.stderr)
-            .unwrap()
-            .starts_with("error: cannot write")
-    );
-}

@@ -457,18 +457,19 @@ pub fn render_csv(axes: &[Axis], stats: &[PointStats]) -> Result<Vec<u8>, Error>
         .map_err(|e| Error::Internal(format!("cannot format CSV: {e}")))
 }
 
-/// Lines telling how to replay the first data-losing trial of each point.
+/// Lines telling how to replay the first data-losing trial of each point:
+/// the point's horizon and values as `--set`, shell-quoted, and its seed.
 pub fn replay_hints(plan: &Plan, stats: &[PointStats]) -> String {
     let mut s = String::new();
-    for (p, ((sets, _), st)) in plan.points.iter().zip(stats).enumerate() {
+    for (p, ((sets, sc), st)) in plan.points.iter().zip(stats).enumerate() {
         if let Some(t) = st.first_loss_trial {
-            let set: String = sets
+            let set: Vec<String> = sets
                 .iter()
-                .map(|a| format!(" --set {}={}", a.key, a.text))
+                .map(|a| format!("{}={}", a.key, a.text))
                 .collect();
             let _ = writeln!(
                 s,
-                "note: {} of {} trials lost data{}; replay the first: aurora-sim run {}{} --seed {}",
+                "note: {} of {} trials lost data{}; replay the first: {}",
                 st.loss_trials,
                 st.trials,
                 if sets.is_empty() {
@@ -476,9 +477,12 @@ pub fn replay_hints(plan: &Plan, stats: &[PointStats]) -> String {
                 } else {
                     format!(" at {}", crate::scenario::describe(sets))
                 },
-                plan.path,
-                set,
-                trial_seed(plan.seed, p as u64, t)
+                crate::output::replay_command(
+                    &plan.path,
+                    sc.horizon,
+                    set.iter().map(String::as_str),
+                    trial_seed(plan.seed, p as u64, t)
+                )
             );
         }
     }
