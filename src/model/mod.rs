@@ -29,4 +29,6 @@ pub use quorum::{Quorum, QuorumError, ReplicaSet};
 pub use stats::{OutageTracker, RunStats};
 
 #[cfg(test)]
+mod regressions;
+#[cfg(test)]
 mod tests;
