@@ -56,6 +56,9 @@ fn load(a: &ScenarioArgs) -> Result<Scenario, Error> {
 }
 
 fn run_cmd(a: RunArgs) -> Result<String, Error> {
+    if let Some(p) = &a.plot {
+        plot::check_svg_path(p)?;
+    }
     let sc = load(&a.scenario)?;
     let path = a.scenario.scenario.display().to_string();
     let started = Instant::now();
@@ -70,9 +73,12 @@ fn run_cmd(a: RunArgs) -> Result<String, Error> {
         let svg = match &a.plot {
             Some(_) => {
                 let text = String::from_utf8_lossy(&bytes);
-                let title = format!("{} — seed {}", sc.name, sc.seed);
+                let caption = plot::Caption {
+                    title: format!("{} — seed {}", sc.name, sc.seed),
+                    description: sc.description.clone(),
+                };
                 Some(
-                    plot::plot_timeline(&text, &path, &title)
+                    plot::plot_timeline(&text, &path, &caption)
                         .map_err(|e| Error::Internal(format!("plotting the timeline: {e}")))?,
                 )
             }
@@ -204,11 +210,16 @@ fn plot_cmd(p: PlotCommand) -> Result<String, Error> {
     match p {
         PlotCommand::Timeline(a) => {
             let label = a.csv.display().to_string();
+            plot::check_svg_path(&a.out)?;
             let title = a
                 .csv
                 .file_stem()
                 .map_or(label.clone(), |s| s.to_string_lossy().into_owned());
-            let svg = plot::plot_timeline(&read(&a.csv)?, &label, &title)?;
+            let caption = plot::Caption {
+                title,
+                description: None,
+            };
+            let svg = plot::plot_timeline(&read(&a.csv)?, &label, &caption)?;
             write_atomic(&a.out, &svg)?;
         }
         PlotCommand::Sweep(a) => {
@@ -227,8 +238,13 @@ fn plot_cmd(p: PlotCommand) -> Result<String, Error> {
                 logx: pick(a.logx, a.linx),
                 logy: pick(a.logy, a.liny),
             };
-            let svg = plot::plot_sweep(&read(&a.csv)?, &a.csv.display().to_string(), &opt)?;
-            write_atomic(&a.out, &svg)?;
+            plot::check_svg_path(&a.out)?;
+            let label = a.csv.display().to_string();
+            let plotted = plot::plot_sweep(&read(&a.csv)?, &label, &opt)?;
+            write_atomic(&a.out, &plotted.svg)?;
+            for n in &plotted.notes {
+                eprintln!("note: {label}: {n}");
+            }
         }
     }
     Ok(String::new())

@@ -3,6 +3,7 @@
 mod analyze;
 mod bad_input;
 mod check;
+mod merge;
 mod plot;
 mod proptests;
 mod run;
