@@ -58,6 +58,9 @@ pub struct PartPoint {
     first_loss_trial: Option<u64>,
 }
 
+/// A part's sums per point, with the point's horizon in µs (None: no trials).
+type Checked = Vec<(PointStats, Option<u128>)>;
+
 const PART_FORMAT: &str = "aurora-sim sweep part v1";
 
 impl Part {
@@ -100,7 +103,7 @@ impl Part {
     /// Checks this part against what its shard of the sweep could produce and
     /// returns its sums, with each point's horizon in µs (None for a point
     /// this shard ran no trial of).
-    fn checked_stats(&self, path: &str) -> Result<Vec<(PointStats, Option<u128>)>, Error> {
+    fn checked_stats(&self, path: &str) -> Result<Checked, Error> {
         let fail = |m: String| Error::Input(InputError::new(path, m));
         if self.trials == 0 {
             return Err(fail("corrupt partial file: `trials` is 0".into()));
@@ -347,7 +350,7 @@ fn missing_shards(given: &[u64], n: u64) -> (String, u64) {
 /// missing or duplicate shards, and parts whose sums are impossible.
 pub fn merge(parts: &[(String, String)]) -> Result<(Vec<u8>, Part), Error> {
     let input = |path: &str, m: String| Error::Input(InputError::new(path, m));
-    let mut loaded: Vec<(String, Part, Vec<(PointStats, Option<u128>)>)> = Vec::new();
+    let mut loaded: Vec<(String, Part, Checked)> = Vec::new();
     for (path, text) in parts {
         let part = load(path, text)?;
         let stats = part.checked_stats(path)?;

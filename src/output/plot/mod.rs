@@ -5,6 +5,7 @@
 mod axis;
 mod kind;
 mod sweep;
+mod sweep_draw;
 mod timeline;
 mod timescale;
 mod words;

@@ -34,6 +34,8 @@ const MARKED: [(&str, &str); 7] = [
     ("restore", "restored from backup"),
 ];
 const DATA_LOSS: &str = "#000";
+/// Above this many marked events, no tick is drawn over the lanes.
+const LANE_TICKS_MAX: usize = 200;
 const RESTORE: &str = "#1565c0";
 
 /// The title the caller knows (the CSV alone has no scenario name or
@@ -206,8 +208,13 @@ fn wrap(text: &str, width: usize, max_lines: usize) -> Vec<String> {
     lines
 }
 
+/// A span for a caption: whole seconds from a minute up (the CSV has the µs).
 fn human(s: f64) -> String {
-    format_duration(SimTime::from_secs_f64(s))
+    format_duration(SimTime::from_secs_f64(if s >= 60.0 {
+        s.round()
+    } else {
+        s
+    }))
 }
 
 /// "horizon 12h · 6 replicas in 3 AZs · writes unavailable …": what the CSV tells.
@@ -266,7 +273,7 @@ pub fn plot_timeline(text: &str, path: &str, caption: &Caption) -> Result<Vec<u8
     let lanes_top = bands_top + 2.0 * (band_h + lane_gap) + 6.0;
     let lanes_h = tl.nodes.len() as f64 * (lane_h + lane_gap) + azs.len() as f64 * 10.0;
     let axis_y = lanes_top + lanes_h;
-    let legend_y = axis_y + 48.0;
+    let legend_y = axis_y + 56.0;
     let height = legend_y + 48.0;
     let times: Vec<f64> = tl.rows.iter().map(|r| r.0).collect();
     let scale = TimeScale::new(&times, left, plot_w);
@@ -483,7 +490,11 @@ fn annotate(
             );
             continue;
         }
-        // The lanes the event hit: one node, or every node of an AZ.
+        // The lanes the event hit: one node, or every node of an AZ. Only
+        // for sparse runs: hundreds of ticks would hide the states.
+        if tl.events.len() > LANE_TICKS_MAX {
+            continue;
+        }
         let lanes: Vec<usize> = match azs.iter().find(|(az, _)| az == target) {
             Some((_, members)) => members.clone(),
             None => tl

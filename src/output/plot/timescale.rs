@@ -148,20 +148,22 @@ impl TimeScale {
             svg.text(
                 x,
                 axis_y + 18.0,
-                &short(t / unit_s),
+                // Two decimals at most: a piece after a break starts anywhere.
+                &short((t / unit_s * 100.0).round() / 100.0),
                 r#"class="time-tick" text-anchor="middle""#,
             );
         };
+        let mut last_break_label = f64::NEG_INFINITY;
         for s in &self.segs {
             if s.shortened {
-                self.draw_break(svg, s, top, axis_y);
+                self.draw_break(svg, s, top, axis_y, &mut last_break_label);
                 continue;
             }
             svg.line(s.x0, axis_y, s.x1, axis_y, "#333", "");
             let n = ((s.x1 - s.x0) / 80.0).round().max(1.0) as usize;
             let ticks = nice_ticks(s.t0 / unit_s, s.t1 / unit_s, n);
             // A piece that follows a break starts with its own time.
-            if s.t0 > self.segs[0].t0 {
+            if s.t0 > self.segs[0].t0 && s.x1 - s.x0 >= 34.0 {
                 label(svg, s.x0, s.t0, &mut last_label);
             }
             for t in ticks {
@@ -179,13 +181,13 @@ impl TimeScale {
         }
         svg.text(
             (self.segs[0].x0 + self.segs[self.segs.len() - 1].x1) / 2.0,
-            axis_y + 34.0,
+            axis_y + 44.0,
             &format!("time ({name})"),
             r#"text-anchor="middle""#,
         );
     }
 
-    fn draw_break(&self, svg: &mut Svg, s: &Seg, top: f64, axis_y: f64) {
+    fn draw_break(&self, svg: &mut Svg, s: &Seg, top: f64, axis_y: f64, last_label: &mut f64) {
         let mid = (s.x0 + s.x1) / 2.0;
         // A white gap through everything drawn above the axis, then `//`.
         svg.rect(
@@ -208,7 +210,12 @@ impl TimeScale {
         }
         svg.line(s.x0, axis_y, mid - 7.0, axis_y, "#333", "");
         svg.line(mid + 7.0, axis_y, s.x1, axis_y, "#333", "");
-        let len = format_duration(SimTime::from_secs_f64(s.t1 - s.t0));
+        // Lengths of breaks closer than a label's width: the first says it.
+        if mid - *last_label < 48.0 {
+            return;
+        }
+        *last_label = mid;
+        let len = format_duration(SimTime::from_secs_f64((s.t1 - s.t0).round()));
         svg.text(
             mid,
             axis_y + 30.0,
