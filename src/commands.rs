@@ -118,8 +118,11 @@ fn run_cmd(a: RunArgs) -> Result<String, Error> {
             // Read back from the file: the run never held the timeline in memory.
             let text = std::fs::read_to_string(tl_file.temp_path())
                 .map_err(|e| Error::Internal(format!("cannot read back the timeline: {e}")))?;
-            let title = format!("{} — seed {}", sc.name, sc.seed);
-            let svg = plot::plot_timeline(&text, &path, &title)
+            let caption = plot::Caption {
+                title: format!("{} — seed {}", sc.name, sc.seed),
+                description: sc.description.clone(),
+            };
+            let svg = plot::plot_timeline(&text, &path, &caption)
                 .map_err(|e| Error::Internal(format!("plotting the timeline: {e}")))?;
             drop(text);
             fill(&mut svg_file, &svg)?;
@@ -256,12 +259,17 @@ fn plot_cmd(p: PlotCommand) -> Result<String, Error> {
     match p {
         PlotCommand::Timeline(a) => {
             let label = a.csv.display().to_string();
+            plot::check_svg_path(&a.out)?;
             let title = a
                 .csv
                 .file_stem()
                 .map_or(label.clone(), |s| s.to_string_lossy().into_owned());
             let mut files = open_outputs(&[("--out", &a.out, Format::Svg)], &[&a.csv])?;
-            let svg = plot::plot_timeline(&read(&a.csv)?, &label, &title)?;
+            let caption = plot::Caption {
+                title,
+                description: None,
+            };
+            let svg = plot::plot_timeline(&read(&a.csv)?, &label, &caption)?;
             fill(&mut files[0], &svg)?;
             file::commit_all(files, false)?;
         }
@@ -282,9 +290,13 @@ fn plot_cmd(p: PlotCommand) -> Result<String, Error> {
                 logy: pick(a.logy, a.liny),
             };
             let mut files = open_outputs(&[("--out", &a.out, Format::Svg)], &[&a.csv])?;
-            let svg = plot::plot_sweep(&read(&a.csv)?, &a.csv.display().to_string(), &opt)?;
-            fill(&mut files[0], &svg)?;
+            let label = a.csv.display().to_string();
+            let plotted = plot::plot_sweep(&read(&a.csv)?, &label, &opt)?;
+            fill(&mut files[0], &plotted.svg)?;
             file::commit_all(files, false)?;
+            for n in &plotted.notes {
+                eprintln!("note: {label}: {n}");
+            }
         }
     }
     Ok(String::new())

@@ -4,6 +4,7 @@ mod analyze;
 mod bad_input;
 mod check;
 mod outputs;
+mod merge;
 mod plot;
 mod proptests;
 mod run;

@@ -8,7 +8,7 @@
 
 mod part;
 
-pub use part::{Part, PartPoint, merge};
+pub use part::{MAX_SHARDS, Part, PartPoint, merge};
 
 use super::run::simulate;
 use super::stats::{Moments, wilson};
@@ -184,6 +184,12 @@ impl Shard {
         );
         if index == 0 || index > count {
             return Err(bad());
+        }
+        if count > part::MAX_SHARDS {
+            return Err(Error::flag(
+                "--shard",
+                format!("`{s}`: at most {} shards", part::MAX_SHARDS),
+            ));
         }
         Ok(Shard { index, count })
     }

@@ -2,13 +2,36 @@
 //! small subset: rect, line, polyline, polygon, text) so no font or system
 //! library is needed; text is left to the viewer's default sans-serif font.
 
+mod axis;
+mod kind;
 mod sweep;
+mod sweep_draw;
 mod timeline;
+mod timescale;
+mod words;
 
-pub use sweep::{SweepPlot, plot_sweep};
-pub use timeline::plot_timeline;
+pub use kind::FileKind;
+pub use sweep::{SweepPlot, SweepSvg, plot_sweep};
+pub use timeline::{Caption, plot_timeline};
 
+use crate::error::InputError;
 use std::fmt::Write;
+use std::path::Path;
+
+/// Refuses an output name whose extension says another format: the plots are
+/// SVG only, and a `.png` holding SVG would mislead every viewer.
+pub fn check_svg_path(path: &Path) -> Result<(), InputError> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some(e) if !e.eq_ignore_ascii_case("svg") => Err(InputError::new(
+            path.display().to_string(),
+            format!(
+                "plots are written as SVG only, not `.{e}`: name the file `.svg` \
+                 (and convert it, e.g. `rsvg-convert -o plot.png plot.svg`)"
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
 
 /// An SVG document being built.
 pub(crate) struct Svg {
@@ -81,7 +104,11 @@ pub(crate) fn nice_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
     if hi <= lo || !lo.is_finite() || !hi.is_finite() {
         return vec![lo];
     }
-    let raw = (hi - lo) / n.max(1) as f64;
+    // Halves keep the span finite for ends near ±f64::MAX.
+    let raw = (hi / 2.0 - lo / 2.0) / n.max(1) as f64 * 2.0;
+    if !raw.is_finite() || raw <= 0.0 {
+        return vec![lo];
+    }
     let mag = 10f64.powf(raw.log10().floor());
     let step = [1.0, 2.0, 5.0, 10.0]
         .iter()

@@ -1,13 +1,17 @@
 //! `plot sweep`: a sweep column against one varied key, with 95 % interval
 //! bands, one series per combination of the other varied keys.
+//!
+//! One pass over the rows, with hash maps from x labels and series labels to
+//! their index, then one sort per series: O(rows · log rows) whatever the
+//! number of distinct x values or series.
 
-use super::{Svg, esc, nice_ticks, short};
+use super::axis::Axis;
+use super::kind::FileKind;
+use super::sweep_draw::{Frame, Point, XLabel, render};
+use super::words::{Measure, column_words, key_words, unit};
 use crate::error::InputError;
-use crate::time::{parse_bandwidth, parse_duration, parse_size};
-
-const PALETTE: [&str; 8] = [
-    "#1565c0", "#c62828", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f", "#5d4037", "#ad1457",
-];
+use crate::time::{SimTime, format_duration, parse_bandwidth, parse_duration, parse_size};
+use std::collections::HashMap;
 
 /// What to draw.
 pub struct SweepPlot<'a> {
@@ -21,112 +25,104 @@ pub struct SweepPlot<'a> {
     pub logy: Option<bool>,
 }
 
-/// A grid value as a number: plain, or a duration (s), size (bytes), bandwidth (bit/s).
-fn numeric(v: &str) -> Option<f64> {
-    v.parse::<f64>()
-        .ok()
-        .or_else(|| parse_duration(v).ok().map(|t| t.as_secs_f64()))
-        .or_else(|| parse_size(v).ok())
-        .or_else(|| parse_bandwidth(v).ok())
-        .filter(|x| x.is_finite())
+/// A rendered sweep plot, and one note per reason some rows were not drawn.
+pub struct SweepSvg {
+    /// The SVG document.
+    pub svg: Vec<u8>,
+    /// `N of M rows not drawn: why (at …)`, for stderr.
+    pub notes: Vec<String>,
 }
 
-struct Axis {
-    lo: f64,
-    hi: f64,
-    log: bool,
+/// A grid value as a number and how it is measured: plain, or a duration
+/// (s), size (bytes), bandwidth (bit/s).
+fn numeric(v: &str) -> Option<(f64, Measure)> {
+    let found = if let Ok(x) = v.parse::<f64>() {
+        Some((x, Measure::Plain))
+    } else if let Ok(t) = parse_duration(v) {
+        Some((t.as_secs_f64(), Measure::Duration))
+    } else if let Ok(b) = parse_size(v) {
+        Some((b, Measure::Size))
+    } else {
+        parse_bandwidth(v).ok().map(|b| (b, Measure::Bandwidth))
+    };
+    found.filter(|(x, _)| x.is_finite())
 }
 
-impl Axis {
-    /// An axis over `values`; log when forced, or when all are positive and
-    /// span a factor `auto_ratio` or more.
-    fn new(values: &[f64], force: Option<bool>, auto_ratio: f64) -> Axis {
-        let pos: Vec<f64> = values.iter().copied().filter(|v| *v > 0.0).collect();
-        let (min, max) = values
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
-                (a.min(v), b.max(v))
-            });
-        let pmin = pos.iter().copied().fold(f64::INFINITY, f64::min);
-        let auto = !pos.is_empty() && pos.len() == values.len() && max / pmin >= auto_ratio;
-        let log = force.unwrap_or(auto) && !pos.is_empty();
-        if log {
-            let lo = 10f64.powf(pmin.log10().floor());
-            let hi = 10f64.powf(max.log10().ceil().max(pmin.log10().floor() + 1.0));
-            Axis { lo, hi, log }
-        } else if min.is_finite() && max > min {
-            let pad = (max - min) * 0.05;
-            Axis {
-                lo: min - pad,
-                hi: max + pad,
-                log,
-            }
-        } else {
-            let v = if min.is_finite() { min } else { 0.0 };
-            Axis {
-                lo: v - 1.0,
-                hi: v + 1.0,
-                log,
-            }
-        }
-    }
-
-    /// Position in [0, 1]; values outside a log axis's range are clamped.
-    fn frac(&self, v: f64) -> f64 {
-        if self.log {
-            let v = v.max(self.lo);
-            (v.log10() - self.lo.log10()) / (self.hi.log10() - self.lo.log10())
-        } else {
-            (v - self.lo) / (self.hi - self.lo)
-        }
-    }
-
-    fn ticks(&self) -> Vec<f64> {
-        if self.log {
-            let (a, b) = (
-                self.lo.log10().round() as i32,
-                self.hi.log10().round() as i32,
-            );
-            let step = ((b - a) / 8).max(1);
-            (a..=b)
-                .step_by(step as usize)
-                .map(|k| 10f64.powi(k))
-                .collect()
-        } else {
-            nice_ticks(self.lo, self.hi, 6)
-        }
-    }
+/// Why a row is not drawn.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Skip {
+    Empty,
+    NotNumber,
+    NotFinite,
+    NotPositive,
+    XNotPositive,
 }
 
-/// Renders a sweep CSV as SVG.
-pub fn plot_sweep(text: &str, path: &str, opt: &SweepPlot<'_>) -> Result<Vec<u8>, InputError> {
+/// The columns the plot uses.
+struct Cols {
+    xi: usize,
+    /// A numeric companion `KEY_seconds` of the x key, if the CSV has one.
+    x_secs: Option<usize>,
+    /// Key columns that make series.
+    series: Vec<usize>,
+    yi: usize,
+    lo: Option<usize>,
+    hi: Option<usize>,
+    trials: usize,
+    simulated: Option<usize>,
+}
+
+fn columns(
+    header: &[String],
+    path: &str,
+    text: &str,
+    opt: &SweepPlot<'_>,
+) -> Result<Cols, InputError> {
     let err = |m: String| InputError::new(path, m);
-    let mut rd = csv::Reader::from_reader(text.as_bytes());
-    let header: Vec<String> = rd
-        .headers()
-        .map_err(|e| err(format!("not a CSV file: {e}")))?
-        .iter()
-        .map(String::from)
-        .collect();
-    let trials = header
-        .iter()
-        .position(|c| c == "trials")
-        .ok_or_else(|| err("not a sweep CSV: no `trials` column".into()))?;
-    if !header.iter().any(|c| c == "p_data_loss") {
-        return Err(err("not a sweep CSV: no `p_data_loss` column".into()));
-    }
+    let trials = header.iter().position(|c| c == "trials");
+    let (Some(trials), true) = (trials, header.iter().any(|c| c == "p_data_loss")) else {
+        return Err(err(match FileKind::of(text) {
+            FileKind::Sweep | FileKind::Unknown => {
+                "not a sweep CSV: no `trials` and `p_data_loss` columns".into()
+            }
+            kind => format!("not a sweep CSV: {}", kind.advice()),
+        }));
+    };
     let keys = &header[..trials];
+    // `K_seconds` beside `K` is K in plain seconds, not a key of its own.
+    let companion = |k: &str| keys.iter().position(|c| *c == format!("{k}_seconds"));
+    let is_companion = |c: &str| {
+        c.strip_suffix("_seconds")
+            .is_some_and(|b| keys.iter().any(|k| k == b))
+    };
     let xi = keys.iter().position(|k| k == opt.x).ok_or_else(|| {
+        let names: Vec<&str> = keys
+            .iter()
+            .map(String::as_str)
+            .filter(|k| !is_companion(k))
+            .collect();
         err(format!(
             "--x {}: not a varied key of this sweep (varied: {})",
             opt.x,
-            if keys.is_empty() {
+            if names.is_empty() {
                 "none".into()
             } else {
-                keys.join(", ")
+                names.join(", ")
             }
         ))
     })?;
+    let x_base = opt
+        .x
+        .strip_suffix("_seconds")
+        .filter(|b| keys.iter().any(|k| k == b));
+    let x_secs = if x_base.is_some() {
+        Some(xi)
+    } else {
+        companion(opt.x)
+    };
+    let series = (0..trials)
+        .filter(|&k| k != xi && !is_companion(&keys[k]) && x_base != Some(keys[k].as_str()))
+        .collect();
     let col = |name: &str| {
         header[trials..]
             .iter()
@@ -141,21 +137,41 @@ pub fn plot_sweep(text: &str, path: &str, opt: &SweepPlot<'_>) -> Result<Vec<u8>
         ))
     })?;
     let base = opt.y.strip_suffix("_mean").unwrap_or(opt.y);
-    let (lo_i, hi_i) = (
-        col(&format!("{base}_ci_low")),
-        col(&format!("{base}_ci_high")),
-    );
+    Ok(Cols {
+        xi,
+        x_secs,
+        series,
+        yi,
+        lo: col(&format!("{base}_ci_low")),
+        hi: col(&format!("{base}_ci_high")),
+        trials,
+        simulated: col("simulated_seconds"),
+    })
+}
 
-    // Series: one per combination of the other keys, in order of appearance.
-    struct Point {
-        x: f64,
-        y: f64,
-        lo: Option<f64>,
-        hi: Option<f64>,
-    }
-    let mut series: Vec<(String, Vec<Point>)> = Vec::new();
-    let mut x_labels: Vec<String> = Vec::new();
-    let mut rows: Vec<Vec<String>> = Vec::new();
+/// Renders a sweep CSV as SVG.
+pub fn plot_sweep(text: &str, path: &str, opt: &SweepPlot<'_>) -> Result<SweepSvg, InputError> {
+    let mut rd = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = rd
+        .headers()
+        .map_err(|e| InputError::new(path, format!("not a CSV file: {e}")))?
+        .iter()
+        .map(String::from)
+        .collect();
+    let c = columns(&header, path, text, opt)?;
+    let (y_words, y_measure) = column_words(opt.y);
+    // Availability near 1 reads as its unavailability 1 − a on a log axis
+    // (each decade one "nine"), unless a linear axis is asked for.
+    let unavailability = y_measure == Measure::Availability && opt.logy != Some(false);
+
+    let mut x_ids: HashMap<String, usize> = HashMap::new();
+    let mut x_labels: Vec<XLabel> = Vec::new();
+    let mut series_ids: HashMap<String, usize> = HashMap::new();
+    let mut series: Vec<(String, Vec<(usize, Point)>)> = Vec::new();
+    let mut skipped: Vec<(Skip, usize)> = Vec::new();
+    let (mut trials_min, mut trials_max) = (u64::MAX, 0u64);
+    let mut horizons: Option<(f64, f64)> = None;
+    let mut rows = 0usize;
     for (i, rec) in rd.records().enumerate() {
         let rec = rec.map_err(|e| InputError {
             path: path.into(),
@@ -163,215 +179,354 @@ pub fn plot_sweep(text: &str, path: &str, opt: &SweepPlot<'_>) -> Result<Vec<u8>
             key: None,
             message: format!("unreadable row: {e}"),
         })?;
-        rows.push(rec.iter().map(String::from).collect());
-    }
-    let categorical = rows.iter().any(|r| numeric(&r[xi]).is_none());
-    for r in &rows {
-        if !x_labels.contains(&r[xi]) {
-            x_labels.push(r[xi].clone());
+        rows += 1;
+        let x_text = &rec[c.xi];
+        let x_id = match x_ids.get(x_text) {
+            Some(&id) => id,
+            None => {
+                let num = match c.x_secs {
+                    Some(k) => rec[k]
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|v| v.is_finite())
+                        .map(|v| (v, Measure::Duration)),
+                    None => numeric(x_text),
+                };
+                x_labels.push((x_text.to_string(), num));
+                x_ids.insert(x_text.to_string(), x_labels.len() - 1);
+                x_labels.len() - 1
+            }
+        };
+        if let Ok(n) = rec[c.trials].parse::<u64>() {
+            (trials_min, trials_max) = (trials_min.min(n), trials_max.max(n));
+            let h = c
+                .simulated
+                .and_then(|k| rec[k].parse::<f64>().ok())
+                .map(|s| s / n as f64);
+            if let Some(h) = h.filter(|h| h.is_finite() && *h > 0.0) {
+                horizons = Some(horizons.map_or((h, h), |(a, b)| (a.min(h), b.max(h))));
+            }
         }
-    }
-    for r in &rows {
-        let label: Vec<String> = keys
+        let label: Vec<String> = c
+            .series
             .iter()
-            .enumerate()
-            .filter(|(k, _)| *k != xi)
-            .map(|(k, name)| format!("{name}={}", r[k]))
+            .map(|&k| format!("{}={}", header[k], &rec[k]))
             .collect();
         let label = if label.is_empty() {
             opt.y.to_string()
         } else {
             label.join(", ")
         };
-        let Ok(y) = r[yi].parse::<f64>() else {
-            continue;
-        }; // empty (e.g. mttdl with no loss)
-        let x = if categorical {
-            x_labels.iter().position(|l| *l == r[xi]).unwrap_or(0) as f64
-        } else {
-            numeric(&r[xi]).unwrap_or(0.0)
+        let sid = match series_ids.get(&label) {
+            Some(&id) => id,
+            None => {
+                series.push((label.clone(), Vec::new()));
+                series_ids.insert(label, series.len() - 1);
+                series.len() - 1
+            }
         };
-        let p = Point {
-            x,
-            y,
-            lo: lo_i.and_then(|i| r[i].parse().ok()),
-            hi: hi_i.and_then(|i| r[i].parse().ok()),
+        let parse = |k: Option<usize>| {
+            k.and_then(|k| rec[k].parse::<f64>().ok())
+                .filter(|v| v.is_finite())
         };
-        match series.iter_mut().find(|s| s.0 == label) {
-            Some(s) => s.1.push(p),
-            None => series.push((label, vec![p])),
-        }
-    }
-    if series.iter().all(|s| s.1.is_empty()) {
-        return Err(err(format!("--y {}: no numeric values to plot", opt.y)));
-    }
-    // Durations are shown in one human unit picked from the largest value.
-    let is_duration = !categorical
-        && x_labels
-            .iter()
-            .all(|l| l.parse::<f64>().is_err() && parse_duration(l).is_ok());
-    let (x_unit, x_scale) = if is_duration {
-        let max = series
-            .iter()
-            .flat_map(|s| s.1.iter().map(|p| p.x))
-            .fold(0.0, f64::max);
-        [
-            ("years", 365.0 * 86400.0),
-            ("days", 86400.0),
-            ("hours", 3600.0),
-            ("minutes", 60.0),
-            ("seconds", 1.0),
-        ]
-        .into_iter()
-        .find(|(_, u)| max >= 2.0 * u)
-        .unwrap_or(("seconds", 1.0))
-    } else {
-        ("", 1.0)
-    };
-    for s in &mut series {
-        for p in &mut s.1 {
-            p.x /= x_scale;
-        }
-    }
-    let xs: Vec<f64> = series
-        .iter()
-        .flat_map(|s| s.1.iter().map(|p| p.x))
-        .collect();
-    let mut ys: Vec<f64> = series
-        .iter()
-        .flat_map(|s| s.1.iter().flat_map(|p| [Some(p.y), p.lo, p.hi]).flatten())
-        .collect();
-    let logy_auto = opt.logy.unwrap_or(
-        Axis::new(
-            &series
-                .iter()
-                .flat_map(|s| s.1.iter().map(|p| p.y))
-                .collect::<Vec<_>>(),
-            None,
-            100.0,
-        )
-        .log,
-    );
-    if logy_auto {
-        ys.retain(|v| *v > 0.0);
-    }
-    let ax = Axis::new(&xs, if categorical { Some(false) } else { opt.logx }, 10.0);
-    let ay = Axis::new(&ys, Some(logy_auto), 100.0);
-
-    let (width, height) = (900.0, 560.0);
-    let (left, right, top, bottom) = (90.0, 30.0, 50.0, 70.0 + 18.0 * series.len() as f64);
-    let height = height + 18.0 * series.len() as f64;
-    let (pw, ph) = (width - left - right, height - top - bottom);
-    let px = |x: f64| left + ax.frac(x) * pw;
-    let py = |y: f64| top + ph - ay.frac(y) * ph;
-    let mut svg = Svg::new(width, height);
-    svg.text(
-        left,
-        26.0,
-        &format!("{} vs {}", opt.y, opt.x),
-        r#"font-size="15" font-weight="bold""#,
-    );
-    svg.rect(left, top, pw, ph, "none", r##"stroke="#333""##);
-    for t in ax.ticks() {
-        if categorical && (t.fract() != 0.0 || t < 0.0 || t as usize >= x_labels.len()) {
-            continue;
-        }
-        let x = px(t);
-        svg.line(x, top, x, top + ph, "#000", r#"stroke-opacity="0.1""#);
-        let label = if categorical {
-            x_labels[t as usize].clone()
+        let raw = &rec[c.yi];
+        let y = if raw.trim().is_empty() {
+            Err(Skip::Empty)
         } else {
-            short(t)
+            match raw.parse::<f64>() {
+                Err(_) => Err(Skip::NotNumber),
+                Ok(v) if !v.is_finite() => Err(Skip::NotFinite),
+                Ok(v) => Ok(v),
+            }
         };
-        svg.text(x, top + ph + 18.0, &label, r#"text-anchor="middle""#);
-    }
-    for t in ay.ticks() {
-        let y = py(t);
-        svg.line(left, y, left + pw, y, "#000", r#"stroke-opacity="0.1""#);
-        svg.text(left - 6.0, y + 4.0, &short(t), r#"text-anchor="end""#);
-    }
-    let unit = if is_duration {
-        format!(" ({x_unit})")
-    } else {
-        String::new()
-    };
-    svg.text(
-        left + pw / 2.0,
-        top + ph + 40.0,
-        &format!("{}{unit}{}", opt.x, if ax.log { ", log scale" } else { "" }),
-        r#"text-anchor="middle""#,
-    );
-    svg.text(
-        18.0,
-        top + ph / 2.0,
-        &format!("{}{}", opt.y, if ay.log { ", log scale" } else { "" }),
-        &format!(
-            r#"text-anchor="middle" transform="rotate(-90 18 {})""#,
-            top + ph / 2.0
-        ),
-    );
-    for (k, (label, pts)) in series.iter_mut().enumerate() {
-        pts.sort_by(|a, b| a.x.total_cmp(&b.x));
-        let colour = PALETTE[k % PALETTE.len()];
-        // 95 % interval band.
-        let band: Vec<&Point> = pts
-            .iter()
-            .filter(|p| p.lo.is_some() && p.hi.is_some())
-            .collect();
-        if band.len() >= 2 {
-            let mut poly: Vec<String> = band
-                .iter()
-                .map(|p| format!("{:.2},{:.2}", px(p.x), py(p.hi.unwrap_or(p.y))))
-                .collect();
-            poly.extend(
-                band.iter()
-                    .rev()
-                    .map(|p| format!("{:.2},{:.2}", px(p.x), py(p.lo.unwrap_or(p.y)))),
-            );
-            svg.raw(&format!(r#"<polygon class="ci-band" points="{}" fill="{colour}" fill-opacity="0.18" stroke="none"/>"#, poly.join(" ")));
-        } else {
-            for p in &band {
-                svg.line(
-                    px(p.x),
-                    py(p.lo.unwrap_or(p.y)),
-                    px(p.x),
-                    py(p.hi.unwrap_or(p.y)),
-                    colour,
-                    r#"class="ci-bar" stroke-width="1.5""#,
-                );
+        match y {
+            Err(why) => skipped.push((why, x_id)),
+            Ok(y) => {
+                let (lo, hi) = (parse(c.lo), parse(c.hi));
+                let p = if unavailability {
+                    Point {
+                        x: 0.0,
+                        y: 1.0 - y,
+                        lo: hi.map(|h| 1.0 - h),
+                        hi: lo.map(|l| 1.0 - l),
+                    }
+                } else {
+                    Point { x: 0.0, y, lo, hi }
+                };
+                series[sid].1.push((x_id, p));
             }
         }
-        let visible: Vec<&Point> = pts.iter().filter(|p| !ay.log || p.y > 0.0).collect();
-        let line: Vec<String> = visible
-            .iter()
-            .map(|p| format!("{:.2},{:.2}", px(p.x), py(p.y)))
-            .collect();
-        svg.raw(&format!(r#"<polyline class="series" data-label="{}" points="{}" fill="none" stroke="{colour}" stroke-width="2"/>"#, esc(label), line.join(" ")));
-        for p in &visible {
-            svg.raw(&format!(
-                r#"<circle cx="{:.2}" cy="{:.2}" r="3.5" fill="{colour}"/>"#,
-                px(p.x),
-                py(p.y)
-            ));
+    }
+
+    // The x axis: numbers in one human unit, or categories in file order.
+    let categorical = x_labels.iter().any(|l| l.1.is_none());
+    let x_measure = match x_labels.first().and_then(|l| l.1) {
+        Some((_, m)) if !categorical && x_labels.iter().all(|l| l.1.is_some_and(|v| v.1 == m)) => m,
+        _ => Measure::Plain,
+    };
+    let x_max = x_labels
+        .iter()
+        .filter_map(|l| l.1)
+        .fold(0.0, |a: f64, v| a.max(v.0.abs()));
+    let (x_unit, x_scale) = unit(x_measure, x_max);
+    let x_of = |id: usize| -> f64 {
+        if categorical {
+            id as f64
+        } else {
+            x_labels[id].1.map_or(0.0, |v| v.0 / x_scale)
         }
-        let ly = top + ph + 60.0 + 18.0 * k as f64;
-        svg.line(
-            left,
-            ly - 4.0,
-            left + 24.0,
-            ly - 4.0,
-            colour,
-            r#"stroke-width="2""#,
-        );
-        svg.text(left + 30.0, ly, label, r#"class="legend""#);
+    };
+    let pos_x = !categorical && x_labels.iter().all(|l| l.1.is_some_and(|v| v.0 > 0.0));
+    let logx = !categorical
+        && opt.logx.unwrap_or_else(|| {
+            let (lo, hi) = x_labels
+                .iter()
+                .filter_map(|l| l.1)
+                .fold((f64::INFINITY, 0.0f64), |(a, b), v| {
+                    (a.min(v.0), b.max(v.0))
+                });
+            pos_x && hi / lo >= 10.0
+        });
+
+    // The y axis: a log axis when asked, for unavailability, or when every
+    // value is positive and they span a factor of 100.
+    let (y_lo, y_hi) = series
+        .iter()
+        .flat_map(|s| s.1.iter().map(|p| p.1.y))
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    let logy = unavailability || opt.logy.unwrap_or(y_lo > 0.0 && y_hi / y_lo >= 100.0);
+    let (y_unit, y_scale) = unit(y_measure, y_hi.abs().max(y_lo.abs()));
+    let mut kept: Vec<(String, Vec<Point>)> = Vec::with_capacity(series.len());
+    for (label, pts) in series {
+        let mut out = Vec::with_capacity(pts.len());
+        for (id, mut p) in pts {
+            if logy && p.y <= 0.0 {
+                skipped.push((Skip::NotPositive, id));
+            } else if logx && x_labels[id].1.is_some_and(|v| v.0 <= 0.0) {
+                skipped.push((Skip::XNotPositive, id));
+            } else {
+                p.x = x_of(id);
+                p.y /= y_scale;
+                p.lo = p.lo.map(|v| v / y_scale);
+                p.hi = p.hi.map(|v| v / y_scale);
+                out.push(p);
+            }
+        }
+        out.sort_by(|a, b| a.x.total_cmp(&b.x));
+        if !out.is_empty() {
+            kept.push((label, out));
+        }
     }
-    if ay.log && series.iter().any(|s| s.1.iter().any(|p| p.y <= 0.0)) {
-        svg.text(
-            left + pw,
-            top - 8.0,
-            "points at 0 are not shown on the log scale",
-            r#"text-anchor="end" font-size="11""#,
-        );
+    let notes = skip_notes(&skipped, rows, opt, &x_labels, unavailability);
+    let drawn: usize = kept.iter().map(|s| s.1.len()).sum();
+    if drawn == 0 {
+        return Err(InputError::new(
+            path,
+            format!(
+                "--y {}: nothing to draw ({})",
+                opt.y,
+                notes.first().map_or("no rows".to_string(), |n| n.clone())
+            ),
+        ));
     }
-    Ok(svg.finish())
+    let ax = Axis::fit(kept.iter().flat_map(|s| s.1.iter().map(|p| p.x)), logx);
+    let ay = Axis::fit(
+        kept.iter().flat_map(|s| {
+            s.1.iter()
+                .flat_map(|p| [Some(p.y), p.lo, p.hi])
+                .flatten()
+                .filter(|v| !logy || *v > 0.0)
+        }),
+        logy,
+    );
+
+    let x_title = format!(
+        "{} ({}){}{}",
+        key_words(opt.x),
+        opt.x,
+        if x_unit.is_empty() {
+            String::new()
+        } else {
+            format!(", {x_unit}")
+        },
+        if logx { ", log scale" } else { "" }
+    );
+    let y_title = if unavailability {
+        format!(
+            "{} (1 − {}), log scale",
+            y_words.replace("availability", "unavailability"),
+            opt.y
+        )
+    } else {
+        format!(
+            "{y_words} ({}){}{}",
+            opt.y,
+            if y_unit.is_empty() {
+                String::new()
+            } else {
+                format!(", {y_unit}")
+            },
+            if logy { ", log scale" } else { "" }
+        )
+    };
+    let subtitle = subtitle(
+        path,
+        trials_min,
+        trials_max,
+        horizons,
+        opt.x == "horizon",
+        c.lo.is_some(),
+    );
+    let footnote = skip_footnote(&skipped, opt.y, unavailability);
+    Ok(SweepSvg {
+        svg: render(
+            &Frame {
+                title: &format!(
+                    "{} vs {}",
+                    first_upper(&y_words_axis(&y_words, unavailability)),
+                    key_words(opt.x)
+                ),
+                subtitle: &subtitle,
+                x_title: &x_title,
+                y_title: &y_title,
+                footnote: &footnote,
+                ax: &ax,
+                ay: &ay,
+                categorical: categorical.then_some(&x_labels[..]),
+                nines: unavailability,
+            },
+            &kept,
+        ),
+        notes,
+    })
+}
+
+fn y_words_axis(w: &str, unavailability: bool) -> String {
+    if unavailability {
+        w.replace("availability", "unavailability")
+    } else {
+        w.to_string()
+    }
+}
+
+fn first_upper(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
+}
+
+/// "FILE · 1000 trials per point · horizon 1y per trial · shaded: 95 % interval".
+fn subtitle(
+    path: &str,
+    tmin: u64,
+    tmax: u64,
+    h: Option<(f64, f64)>,
+    h_varied: bool,
+    bands: bool,
+) -> String {
+    let name = std::path::Path::new(path)
+        .file_name()
+        .map_or(path.into(), |n| n.to_string_lossy().into_owned());
+    let mut parts = vec![name];
+    if tmin == tmax {
+        parts.push(format!("{tmin} trials per point"));
+    } else if tmin <= tmax {
+        parts.push(format!("{tmin}–{tmax} trials per point"));
+    }
+    // simulated_seconds / trials is each trial's horizon (SPEC §3).
+    if let Some((_, b)) = h.filter(|(a, b)| !h_varied && (b - a) <= 1e-9 * b) {
+        parts.push(format!(
+            "horizon {} per trial",
+            format_duration(SimTime::from_secs_f64(b))
+        ));
+    }
+    if bands {
+        parts.push("shaded: 95 % interval".into());
+    }
+    parts.join(" · ")
+}
+
+fn reason(why: Skip, y: &str, unavailability: bool) -> String {
+    match why {
+        Skip::Empty if y == "mttdl_seconds" => {
+            "`mttdl_seconds` is empty (no trial lost data, so there is no time to data loss)".into()
+        }
+        Skip::Empty => format!("`{y}` is empty"),
+        Skip::NotNumber => format!("`{y}` is not a number"),
+        Skip::NotFinite => format!("`{y}` is infinite or NaN"),
+        Skip::NotPositive if unavailability => {
+            format!(
+                "`{y}` is 1 (no unavailability seen), which a log axis of 1 − availability cannot show; --liny plots it"
+            )
+        }
+        Skip::NotPositive => format!("`{y}` is ≤ 0, which a log axis cannot show; --liny plots it"),
+        Skip::XNotPositive => "the x value is ≤ 0, which a log axis cannot show".into(),
+    }
+}
+
+/// One note per reason: how many rows, why, and the first few x values.
+fn skip_notes(
+    skipped: &[(Skip, usize)],
+    rows: usize,
+    opt: &SweepPlot<'_>,
+    x_labels: &[XLabel],
+    unavailability: bool,
+) -> Vec<String> {
+    let mut by: Vec<(Skip, Vec<usize>)> = Vec::new();
+    for &(why, x) in skipped {
+        match by.iter_mut().find(|b| b.0 == why) {
+            Some(b) => b.1.push(x),
+            None => by.push((why, vec![x])),
+        }
+    }
+    by.sort_by_key(|b| b.0);
+    by.into_iter()
+        .map(|(why, xs)| {
+            let mut at: Vec<&str> = Vec::new();
+            for &x in &xs {
+                let l = x_labels[x].0.as_str();
+                if at.len() < 4 && !at.contains(&l) {
+                    at.push(l);
+                }
+            }
+            format!(
+                "{} of {rows} rows not drawn: {} (at {}={}{})",
+                xs.len(),
+                reason(why, opt.y, unavailability),
+                opt.x,
+                at.join(", "),
+                if xs.len() > at.len() { ", …" } else { "" }
+            )
+        })
+        .collect()
+}
+
+/// The same, short, for the picture.
+fn skip_footnote(skipped: &[(Skip, usize)], y: &str, unavailability: bool) -> String {
+    let mut kinds: Vec<Skip> = skipped.iter().map(|s| s.0).collect();
+    kinds.sort();
+    kinds.dedup();
+    let parts: Vec<String> = kinds
+        .iter()
+        .map(|&k| {
+            let n = skipped.iter().filter(|s| s.0 == k).count();
+            let why = match k {
+                Skip::Empty if y == "mttdl_seconds" => "no data loss, so no mttdl",
+                Skip::Empty => "empty",
+                Skip::NotNumber => "not a number",
+                Skip::NotFinite => "infinite or NaN",
+                Skip::NotPositive if unavailability => "availability 1",
+                Skip::NotPositive => "≤ 0 on a log axis",
+                Skip::XNotPositive => "x ≤ 0 on a log axis",
+            };
+            format!("{n} ({why})")
+        })
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("points not drawn: {}", parts.join(", "))
+    }
 }

@@ -1,9 +1,13 @@
 //! `plot timeline`: one swimlane per replica, grouped by AZ, coloured by
-//! state, with bands where writes and reads were unavailable and markers where
-//! data was lost.
+//! state, with bands where writes and reads were unavailable, labelled
+//! markers for the failures, data losses and restores, and long idle
+//! stretches shortened (see [`super::timescale`]).
 
-use super::{Svg, esc, nice_ticks, short};
+use super::kind::FileKind;
+use super::timescale::TimeScale;
+use super::{Svg, esc};
 use crate::error::InputError;
+use crate::time::{SimTime, format_duration};
 
 use crate::output::timeline::COLUMNS as FIXED;
 
@@ -19,10 +23,37 @@ const STATES: [(u8, &str, &str, u8); 5] = [
 const WRITE_BAND: &str = "#7b1fa2";
 const READ_BAND: &str = "#ef6c00";
 
+/// Events worth a label: (CSV name, what the label says after the target).
+const MARKED: [(&str, &str); 7] = [
+    ("az-outage", "outage"),
+    ("az-loss", "lost"),
+    ("node-crash", "crash"),
+    ("node-loss", "lost"),
+    ("replace", "given up"),
+    ("data-loss", "data loss"),
+    ("restore", "restored from backup"),
+];
+const DATA_LOSS: &str = "#000";
+/// Above this many marked events, no tick is drawn over the lanes.
+const LANE_TICKS_MAX: usize = 200;
+const RESTORE: &str = "#1565c0";
+
+/// The title the caller knows (the CSV alone has no scenario name or
+/// description): `run --plot` passes the scenario's, `plot timeline` the
+/// file's name.
+pub struct Caption {
+    /// First line, bold.
+    pub title: String,
+    /// The scenario's description, wrapped under the title.
+    pub description: Option<String>,
+}
+
 struct Timeline {
     nodes: Vec<String>,
     /// (time s, letters, write ok, read ok, data-loss count) after each instant.
     rows: Vec<(f64, Vec<u8>, bool, bool, u64)>,
+    /// Marked events: (time s, index into MARKED, target).
+    events: Vec<(f64, usize, String)>,
 }
 
 fn parse(text: &str, path: &str) -> Result<Timeline, InputError> {
@@ -43,14 +74,18 @@ fn parse(text: &str, path: &str) -> Result<Timeline, InputError> {
     if cols.len() <= FIXED.len() || cols[..FIXED.len()] != FIXED {
         return Err(InputError::new(
             path,
-            format!(
-                "not a timeline CSV: expected the columns {} followed by one column per replica",
-                FIXED.join(",")
-            ),
+            match FileKind::of(text) {
+                FileKind::Timeline | FileKind::Unknown => format!(
+                    "not a timeline CSV: expected the columns {} followed by one column per replica",
+                    FIXED.join(",")
+                ),
+                kind => format!("not a timeline CSV: {}", kind.advice()),
+            },
         ));
     }
     let nodes: Vec<String> = cols[FIXED.len()..].iter().map(|s| s.to_string()).collect();
     let mut rows: Vec<(f64, Vec<u8>, bool, bool, u64)> = Vec::new();
+    let mut events = Vec::new();
     for (i, rec) in rd.records().enumerate() {
         let line = i + 2;
         let rec = rec.map_err(|e| bad(line, format!("unreadable row: {e}")))?;
@@ -98,6 +133,9 @@ fn parse(text: &str, path: &str) -> Result<Timeline, InputError> {
             }
             letters.push(c[0]);
         }
+        if let Some(k) = MARKED.iter().position(|m| m.0 == &rec[1]) {
+            events.push((t, k, rec[2].to_string()));
+        }
         // Several rows at one instant: the last is the state from then on.
         match rows.last_mut() {
             Some(last) if last.0 == t => *last = (t, letters, w, r, losses),
@@ -110,18 +148,11 @@ fn parse(text: &str, path: &str) -> Result<Timeline, InputError> {
             "a timeline needs at least a start and an end row",
         ));
     }
-    Ok(Timeline { nodes, rows })
-}
-
-/// A unit to show times in: (name, seconds), picked so the axis reads well.
-fn time_unit(span_s: f64) -> (&'static str, f64) {
-    match span_s {
-        s if s <= 180.0 => ("s", 1.0),
-        s if s <= 3.0 * 3600.0 => ("min", 60.0),
-        s if s <= 3.0 * 86400.0 => ("h", 3600.0),
-        s if s <= 120.0 * 86400.0 => ("d", 86400.0),
-        _ => ("y", 365.0 * 86400.0),
-    }
+    Ok(Timeline {
+        nodes,
+        rows,
+        events,
+    })
 }
 
 /// Intervals [start, end) during which `ok` is false.
@@ -151,28 +182,118 @@ fn outages(
     out
 }
 
+/// Splits `text` into at most `max_lines` lines of about `width` characters,
+/// at spaces; the last line ends in `…` if text is left over.
+fn wrap(text: &str, width: usize, max_lines: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in text.split_whitespace() {
+        if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut cur));
+            if lines.len() == max_lines {
+                if let Some(l) = lines.last_mut() {
+                    l.push_str(" …");
+                }
+                return lines;
+            }
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
+
+/// A span for a caption: whole seconds from a minute up (the CSV has the µs).
+fn human(s: f64) -> String {
+    format_duration(SimTime::from_secs_f64(if s >= 60.0 {
+        s.round()
+    } else {
+        s
+    }))
+}
+
+/// "horizon 12h · 6 replicas in 3 AZs · writes unavailable …": what the CSV tells.
+fn facts(tl: &Timeline, azs: usize, wo: &[(f64, f64)], ro: &[(f64, f64)]) -> String {
+    let span = tl.rows[tl.rows.len() - 1].0 - tl.rows[0].0;
+    let down = |iv: &[(f64, f64)], what: &str| {
+        if iv.is_empty() {
+            format!("{what} always available")
+        } else {
+            let total: f64 = iv.iter().map(|(a, b)| b - a).sum();
+            let n = iv.len();
+            format!(
+                "{what} unavailable {} ({n} outage{})",
+                human(total),
+                if n == 1 { "" } else { "s" }
+            )
+        }
+    };
+    let losses = tl.rows[tl.rows.len() - 1].4 - tl.rows[0].4;
+    [
+        format!("horizon {}", human(span)),
+        format!(
+            "{} replicas in {azs} AZ{}",
+            tl.nodes.len(),
+            if azs == 1 { "" } else { "s" }
+        ),
+        down(wo, "writes"),
+        down(ro, "reads"),
+        match losses {
+            0 => "no data loss".to_string(),
+            1 => "1 data loss".to_string(),
+            n => format!("{n} data losses"),
+        },
+    ]
+    .join(" · ")
+}
+
 /// Renders a timeline CSV (`text`, named `path` in errors) as SVG.
-pub fn plot_timeline(text: &str, path: &str, title: &str) -> Result<Vec<u8>, InputError> {
+pub fn plot_timeline(text: &str, path: &str, caption: &Caption) -> Result<Vec<u8>, InputError> {
     let tl = parse(text, path)?;
-    let (t0, t1) = (tl.rows[0].0, tl.rows[tl.rows.len() - 1].0);
-    let span = (t1 - t0).max(1e-6);
-    let (unit, unit_s) = time_unit(span);
-    let (left, right, top) = (110.0, 30.0, 44.0);
+    let azs = group_by_az(&tl.nodes);
+    let wo = outages(&tl.rows, |r| r.2);
+    let ro = outages(&tl.rows, |r| r.3);
+    let (left, right) = (110.0, 30.0);
     let width = 1000.0;
     let plot_w = width - left - right;
-    let lane_h = 16.0;
-    let lane_gap = 4.0;
-    let band_h = 12.0;
-    let azs = group_by_az(&tl.nodes);
+    let (lane_h, lane_gap, band_h, label_h) = (16.0, 4.0, 12.0, 13.0);
+    let description = caption
+        .description
+        .as_deref()
+        .map_or(Vec::new(), |d| wrap(d, 140, 2));
+    let facts_y = 40.0 + 15.0 * description.len() as f64;
+    let label_rows = 3;
+    let strip_top = facts_y + 14.0;
+    let bands_top = strip_top + label_rows as f64 * label_h + 10.0;
+    let lanes_top = bands_top + 2.0 * (band_h + lane_gap) + 6.0;
     let lanes_h = tl.nodes.len() as f64 * (lane_h + lane_gap) + azs.len() as f64 * 10.0;
-    let bands_top = top;
-    let lanes_top = bands_top + 2.0 * (band_h + lane_gap) + 10.0;
     let axis_y = lanes_top + lanes_h;
-    let legend_y = axis_y + 44.0;
-    let height = legend_y + 40.0;
-    let x_of = |t: f64| left + (t - t0) / span * plot_w;
+    let legend_y = axis_y + 56.0;
+    let height = legend_y + 48.0;
+    let times: Vec<f64> = tl.rows.iter().map(|r| r.0).collect();
+    let scale = TimeScale::new(&times, left, plot_w);
+    let x_of = |t: f64| scale.x(t);
     let mut svg = Svg::new(width, height);
-    svg.text(left, 22.0, title, r#"font-size="15" font-weight="bold""#);
+    svg.text(
+        left,
+        22.0,
+        &caption.title,
+        r#"class="title" font-size="15" font-weight="bold""#,
+    );
+    for (i, line) in description.iter().enumerate() {
+        svg.text(left, 40.0 + 15.0 * i as f64, line, r#"class="description""#);
+    }
+    svg.text(
+        left,
+        facts_y,
+        &facts(&tl, azs.len(), &wo, &ro),
+        r##"class="facts" fill="#555""##,
+    );
 
     // Unavailability bands: one rect per outage, at least 1 px wide so that a
     // 9-second outage in a one-year run stays visible.
@@ -191,8 +312,6 @@ pub fn plot_timeline(text: &str, path: &str, title: &str) -> Result<Vec<u8>, Inp
             );
         }
     };
-    let wo = outages(&tl.rows, |r| r.2);
-    let ro = outages(&tl.rows, |r| r.3);
     band(
         &mut svg,
         bands_top,
@@ -201,9 +320,10 @@ pub fn plot_timeline(text: &str, path: &str, title: &str) -> Result<Vec<u8>, Inp
         "write-unavailable",
         &wo,
     );
+    let reads_y = bands_top + band_h + lane_gap;
     band(
         &mut svg,
-        bands_top + band_h + lane_gap,
+        reads_y,
         "reads",
         READ_BAND,
         "read-unavailable",
@@ -214,9 +334,11 @@ pub fn plot_timeline(text: &str, path: &str, title: &str) -> Result<Vec<u8>, Inp
     // in it, and equal neighbours merge, so the SVG stays small for long runs.
     let px = plot_w.ceil() as usize;
     let mut y = lanes_top;
+    let mut lane_y: Vec<f64> = vec![0.0; tl.nodes.len()];
     for (az, members) in &azs {
         svg.text(6.0, y + lane_h - 3.0, az, r#"font-weight="bold""#);
         for &n in members {
+            lane_y[n] = y;
             svg.text(
                 left - 8.0,
                 y + lane_h - 4.0,
@@ -262,40 +384,141 @@ pub fn plot_timeline(text: &str, path: &str, title: &str) -> Result<Vec<u8>, Inp
         y += 10.0;
     }
 
-    // Data-loss markers.
-    let mut prev = tl.rows[0].4;
-    for r in &tl.rows {
-        if r.4 > prev {
-            let x = x_of(r.0);
+    let geo = Geometry {
+        strip_top,
+        label_h,
+        label_rows,
+        bands_top,
+        lane_h,
+        axis_y,
+        right_edge: left + plot_w,
+    };
+    let unlabelled = annotate(&mut svg, &tl, &azs, &lane_y, &geo, &x_of);
+    scale.draw(&mut svg, strip_top + label_rows as f64 * label_h, axis_y);
+    legend(&mut svg, left, legend_y, scale.has_breaks(), unlabelled);
+    Ok(svg.finish())
+}
+
+/// Where things are, for the annotations.
+struct Geometry {
+    strip_top: f64,
+    label_h: f64,
+    label_rows: usize,
+    bands_top: f64,
+    lane_h: f64,
+    axis_y: f64,
+    right_edge: f64,
+}
+
+/// Marks each failure, data loss and restore: a triangle above the bands, a
+/// tick over the lanes it hit, and a label in the first of the strip's rows
+/// with room for it. Returns how many events got no label (too crowded).
+/// Markers of one kind closer than a pixel are drawn once, so a busy
+/// thousand-year run stays small.
+fn annotate(
+    svg: &mut Svg,
+    tl: &Timeline,
+    azs: &[(String, Vec<usize>)],
+    lane_y: &[f64],
+    g: &Geometry,
+    x_of: &impl Fn(f64) -> f64,
+) -> usize {
+    let mut row_end = vec![f64::NEG_INFINITY; g.label_rows];
+    let mut last_x = [f64::NEG_INFINITY; MARKED.len()];
+    let mut unlabelled = 0;
+    let marker_y = g.bands_top - 4.0;
+    for (t, k, target) in &tl.events {
+        let x = x_of(*t);
+        let (kind, verb) = MARKED[*k];
+        let whole_pg = kind == "data-loss" || kind == "restore";
+        let text = if whole_pg {
+            verb.to_string()
+        } else {
+            format!("{target} {verb}")
+        };
+        let w = 6.3 * text.chars().count() as f64;
+        let anchor_end = x + 4.0 + w > g.right_edge;
+        let (l, r) = if anchor_end {
+            (x - 4.0 - w, x)
+        } else {
+            (x, x + 4.0 + w)
+        };
+        match row_end.iter().position(|&e| e + 6.0 <= l) {
+            Some(row) => {
+                row_end[row] = r;
+                let ty = g.strip_top + g.label_h * (row as f64 + 1.0) - 3.0;
+                svg.text(
+                    if anchor_end { x - 3.0 } else { x + 3.0 },
+                    ty,
+                    &text,
+                    &format!(
+                        r#"class="event-label" font-size="11"{}"#,
+                        if anchor_end {
+                            r#" text-anchor="end""#
+                        } else {
+                            ""
+                        }
+                    ),
+                );
+                svg.line(x, ty + 2.0, x, marker_y, "#999", r#"stroke-width="0.5""#);
+            }
+            None => unlabelled += 1,
+        }
+        if x - last_x[*k] < 1.0 {
+            continue;
+        }
+        last_x[*k] = x;
+        svg.raw(&format!(
+            r##"<path class="event-marker" data-event="{kind}" data-time="{t}" data-target="{}" d="M{:.2},{:.2} l-3.5,-6 h7 z" fill="#333"/>"##,
+            esc(target),
+            x,
+            marker_y
+        ));
+        if whole_pg {
+            let (colour, cls) = if kind == "data-loss" {
+                (DATA_LOSS, "data-loss")
+            } else {
+                (RESTORE, "restore")
+            };
             svg.line(
                 x,
-                bands_top,
+                g.bands_top,
                 x,
-                axis_y,
-                "#000",
-                r#"class="data-loss" stroke-width="1.5" stroke-dasharray="4 3""#,
+                g.axis_y,
+                colour,
+                &format!(r#"class="{cls}" stroke-width="1.5" stroke-dasharray="4 3""#),
             );
-            svg.text(x + 3.0, lanes_top - 4.0, "data loss", r#"font-size="11""#);
+            continue;
         }
-        prev = r.4;
+        // The lanes the event hit: one node, or every node of an AZ. Only
+        // for sparse runs: hundreds of ticks would hide the states.
+        if tl.events.len() > LANE_TICKS_MAX {
+            continue;
+        }
+        let lanes: Vec<usize> = match azs.iter().find(|(az, _)| az == target) {
+            Some((_, members)) => members.clone(),
+            None => tl
+                .nodes
+                .iter()
+                .position(|n| n == target)
+                .into_iter()
+                .collect(),
+        };
+        if let (Some(&a), Some(&b)) = (lanes.first(), lanes.last()) {
+            svg.line(
+                x,
+                lane_y[a] - 2.0,
+                x,
+                lane_y[b] + g.lane_h + 2.0,
+                "#111",
+                r#"class="event-tick" stroke-width="1.2""#,
+            );
+        }
     }
+    unlabelled
+}
 
-    // Time axis.
-    svg.line(left, axis_y, left + plot_w, axis_y, "#333", "");
-    for t in nice_ticks(0.0, span / unit_s, 8) {
-        let x = left + t * unit_s / span * plot_w;
-        svg.line(x, axis_y, x, axis_y + 5.0, "#333", "");
-        svg.line(x, bands_top, x, axis_y, "#000", r#"stroke-opacity="0.08""#);
-        svg.text(x, axis_y + 18.0, &short(t), r#"text-anchor="middle""#);
-    }
-    svg.text(
-        left + plot_w / 2.0,
-        axis_y + 34.0,
-        &format!("time ({unit})"),
-        r#"text-anchor="middle""#,
-    );
-
-    // Legend.
+fn legend(svg: &mut Svg, left: f64, y: f64, breaks: bool, unlabelled: usize) {
     let mut x = left;
     let items: Vec<(&str, &str)> = STATES
         .iter()
@@ -306,20 +529,53 @@ pub fn plot_timeline(text: &str, path: &str, title: &str) -> Result<Vec<u8>, Inp
         ])
         .collect();
     for (colour, label) in items {
-        svg.rect(x, legend_y, 12.0, 12.0, colour, "");
-        svg.text(x + 16.0, legend_y + 10.5, label, r#"class="legend""#);
+        svg.rect(x, y, 12.0, 12.0, colour, "");
+        svg.text(x + 16.0, y + 10.5, label, r#"class="legend""#);
         x += 26.0 + label.len() as f64 * 7.0;
     }
-    svg.line(
-        x,
-        legend_y + 6.0,
-        x + 14.0,
-        legend_y + 6.0,
-        "#000",
-        r#"stroke-width="1.5" stroke-dasharray="4 3""#,
-    );
-    svg.text(x + 18.0, legend_y + 10.5, "data loss", r#"class="legend""#);
-    Ok(svg.finish())
+    let y2 = y + 20.0;
+    let mut x = left;
+    for (colour, label) in [(DATA_LOSS, "data loss"), (RESTORE, "restore from backup")] {
+        svg.line(
+            x,
+            y2 + 6.0,
+            x + 14.0,
+            y2 + 6.0,
+            colour,
+            r#"stroke-width="1.5" stroke-dasharray="4 3""#,
+        );
+        svg.text(x + 18.0, y2 + 10.5, label, r#"class="legend""#);
+        x += 30.0 + label.len() as f64 * 7.0;
+    }
+    svg.raw(&format!(
+        r##"<path d="M{:.2},{:.2} l-3.5,-6 h7 z" fill="#333"/>"##,
+        x + 4.0,
+        y2 + 9.0
+    ));
+    let marks = if unlabelled > 0 {
+        format!("failure, loss or restore ({unlabelled} not labelled: no room)")
+    } else {
+        "failure, loss or restore".to_string()
+    };
+    svg.text(x + 12.0, y2 + 10.5, &marks, r#"class="legend""#);
+    x += 22.0 + marks.len() as f64 * 6.5;
+    if breaks {
+        svg.line(x, y2 + 12.0, x + 5.0, y2, "#333", r#"stroke-width="1.5""#);
+        svg.line(
+            x + 5.0,
+            y2 + 12.0,
+            x + 10.0,
+            y2,
+            "#333",
+            r#"stroke-width="1.5""#,
+        );
+        svg.text(
+            x + 16.0,
+            y2 + 10.5,
+            "idle stretch (no change) shortened; its length below",
+            r#"class="legend""#,
+        );
+    }
 }
 
 /// Nodes grouped by AZ (the name without its last `-k`), in column order.
