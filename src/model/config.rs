@@ -274,6 +274,8 @@ pub struct Config {
     pub repair_bandwidth_bits_per_s: f64,
     /// Time to hydrate a replacement replica.
     pub repair_time: Dist,
+    /// What a repair keeps when its source goes away.
+    pub repair_progress: RepairProgress,
     /// From a loss until re-replication may start.
     pub detection_delay: Dist,
     /// Time for an up, stale replica to copy missing records.
@@ -288,6 +290,27 @@ pub struct Config {
     pub failures: Failures,
     /// Scripted events in file order.
     pub events: Vec<ScriptedEvent>,
+}
+
+/// What a repair keeps when its *source* goes down or is lost (SPEC §1
+/// rule 4, `cluster.repair_progress`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RepairProgress {
+    /// Start again from zero when a source is back (the default).
+    #[default]
+    Restart,
+    /// Keep what was copied and finish the rest from another up, current peer.
+    Resume,
+}
+
+impl RepairProgress {
+    /// The scenario spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RepairProgress::Restart => "restart",
+            RepairProgress::Resume => "resume",
+        }
+    }
 }
 
 #[cfg(test)]

@@ -22,7 +22,9 @@ mod group;
 pub mod quorum;
 mod stats;
 
-pub use config::{Config, Dist, Failures, Layout, Process, ScriptedEvent, ScriptedKind};
+pub use config::{
+    Config, Dist, Failures, Layout, Process, RepairProgress, ScriptedEvent, ScriptedKind,
+};
 pub use event::{Change, Event, NoObserver, Observer, Row, Target};
 pub use group::ProtectionGroup;
 pub use quorum::{Quorum, QuorumError, ReplicaSet};

@@ -66,7 +66,8 @@ impl OutputPath {
             if ext.as_deref() != Some("svg") {
                 let got = ext.map_or("no extension".to_string(), |e| format!("`.{e}`"));
                 return Err(bad(format!(
-                    "{flag}: only SVG is written, so the name must end in `.svg` (got {got})"
+                    "{flag}: plots are written as SVG only, so the name must end in `.svg` \
+                     (got {got}); convert afterwards, e.g. `rsvg-convert -o plot.png plot.svg`"
                 )));
             }
         }

@@ -400,6 +400,7 @@ pub(super) fn validate(
             segment_size_bytes,
             repair_bandwidth_bits_per_s,
             repair_time,
+            repair_progress: Default::default(),
             detection_delay,
             catchup_time,
             restore_time,

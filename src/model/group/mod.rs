@@ -69,6 +69,12 @@ pub struct ProtectionGroup<'c, O: Observer> {
     cfg: &'c Config,
     data: Vec<Data>,
     crash_until: Vec<SimTime>,
+    /// When each running repair will finish.
+    repair_until: Vec<SimTime>,
+    /// Lost replicas holding a partial copy (`repair_progress = "resume"`),
+    /// and how much of their repair is left.
+    kept: ReplicaSet,
+    repair_left: Vec<SimTime>,
     catchup_src: Vec<u16>,
     az_until: Vec<SimTime>,
     /// Replicas of each AZ.
@@ -126,6 +132,9 @@ impl<'c, O: Observer> ProtectionGroup<'c, O> {
                 v
             ],
             crash_until: vec![SimTime::ZERO; v],
+            repair_until: vec![SimTime::ZERO; v],
+            kept: 0,
+            repair_left: vec![SimTime::ZERO; v],
             catchup_src: vec![0; v],
             az_until: vec![SimTime::ZERO; cfg.layout.azs.len()],
             az_members,
@@ -353,7 +362,10 @@ impl<'c, O: Observer> ProtectionGroup<'c, O> {
 
     fn lose<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, r: usize) -> bool {
         if let Data::Lost { .. } = self.data[r] {
-            return false;
+            // Still lost; only a partial copy kept for resuming is destroyed.
+            let had = self.kept & bit(r) != 0;
+            self.kept &= !bit(r);
+            return had;
         }
         self.stop_work(eng, r);
         self.set_data(r, Data::Lost { detected: false });

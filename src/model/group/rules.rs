@@ -7,7 +7,7 @@ use super::{
     low_bits, members,
 };
 use crate::engine::{Engine, EventQueue};
-use crate::model::Config;
+use crate::model::{Config, RepairProgress};
 use crate::model::event::{Change, Event, Observer, Target};
 use crate::time::SimTime;
 
@@ -36,8 +36,15 @@ impl<'c, O: Observer> ProtectionGroup<'c, O> {
             if uc & bit(src as usize) == 0 || reach & bit(r) == 0 {
                 self.set_data(r, Data::Lost { detected: true });
                 self.stop_work(eng, r);
+                if reach & bit(r) != 0 && self.cfg.repair_progress == RepairProgress::Resume {
+                    // Only the source went away: keep what was copied.
+                    self.kept |= bit(r);
+                    self.repair_left[r] = SimTime(self.repair_until[r].0.saturating_sub(eng.now().0));
+                }
             }
         }
+        // A replica whose own node or AZ is unreachable starts from zero.
+        self.kept &= reach;
         for r in members(self.catching) {
             let src = self.catchup_src[r] as usize;
             if reach & bit(r) == 0 || uc & bit(src) == 0 || self.current & bit(r) != 0 {
@@ -93,7 +100,13 @@ impl<'c, O: Observer> ProtectionGroup<'c, O> {
             let Some(src) = self.first_up_current() else {
                 return changed;
             };
-            let d = self.cfg.repair_time.sample(eng.rng());
+            let d = if self.kept & bit(r) != 0 {
+                self.kept &= !bit(r);
+                self.repair_left[r]
+            } else {
+                self.cfg.repair_time.sample(eng.rng())
+            };
+            self.repair_until[r] = eng.now().saturating_add(d);
             changed = true;
             if d.0 == 0 {
                 self.set_data(
@@ -176,6 +189,7 @@ impl<'c, O: Observer> ProtectionGroup<'c, O> {
     /// Every replica gets the restored data and is current.
     pub(super) fn restore<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>) {
         self.restoring = false;
+        self.kept = 0;
         for r in 0..self.data.len() {
             self.stop_work(eng, r);
             self.set_data(

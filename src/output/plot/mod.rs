@@ -14,24 +14,7 @@ pub use kind::FileKind;
 pub use sweep::{SweepPlot, SweepSvg, plot_sweep};
 pub use timeline::{Caption, plot_timeline};
 
-use crate::error::InputError;
 use std::fmt::Write;
-use std::path::Path;
-
-/// Refuses an output name whose extension says another format: the plots are
-/// SVG only, and a `.png` holding SVG would mislead every viewer.
-pub fn check_svg_path(path: &Path) -> Result<(), InputError> {
-    match path.extension().and_then(|e| e.to_str()) {
-        Some(e) if !e.eq_ignore_ascii_case("svg") => Err(InputError::new(
-            path.display().to_string(),
-            format!(
-                "plots are written as SVG only, not `.{e}`: name the file `.svg` \
-                 (and convert it, e.g. `rsvg-convert -o plot.png plot.svg`)"
-            ),
-        )),
-        _ => Ok(()),
-    }
-}
 
 /// An SVG document being built.
 pub(crate) struct Svg {
