@@ -5,6 +5,7 @@ mod events;
 mod raw;
 mod suggest;
 mod validate;
+pub mod work;
 
 use crate::error::InputError;
 use crate::model::Config;
