@@ -3,6 +3,7 @@
 mod analyze;
 mod bad_input;
 mod check;
+mod limits;
 mod outputs;
 mod plot;
 mod proptests;
