@@ -7,6 +7,7 @@ use std::path::PathBuf;
 /// Discrete-event simulator of Amazon Aurora's quorum storage.
 #[derive(Parser, Debug)]
 #[command(name = "aurora-sim", version, about, long_about = None)]
+#[command(subcommand_required = true, arg_required_else_help = false)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -109,6 +110,10 @@ pub struct RunArgs {
     /// Print one JSON object instead of the report.
     #[arg(long)]
     pub json: bool,
+    /// Refuse a run estimated to process more engine events than this
+    /// (default 1e10, ~20 min; `inf` lifts the limit).
+    #[arg(long, value_name = "N", value_parser = parse_limit)]
+    pub max_events: Option<f64>,
 }
 
 /// `aurora-sim check`.
@@ -134,9 +139,14 @@ pub struct SweepArgs {
     /// Base seed (default: the scenario's).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Worker threads (default: all cores). The output does not depend on it.
+    /// Worker threads (0 or absent: all cores; at most 4 × the cores, or 8).
+    /// The output does not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Refuse a sweep estimated to process more engine events than this
+    /// (default 1e10, ~20 min on one core; `inf` lifts the limit).
+    #[arg(long, value_name = "N", value_parser = parse_limit)]
+    pub max_events: Option<f64>,
     /// Run only shard K of N and write a partial file for `merge`.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
@@ -171,4 +181,14 @@ pub struct AnalyzeArgs {
     /// Replace non-exponential timings by exponentials of the same mean (listed).
     #[arg(long)]
     pub approx: bool,
+}
+
+/// A limit such as `1e12`, `5000000` or `inf`: a number ≥ 1.
+fn parse_limit(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v >= 1.0 => Ok(v),
+        _ => Err(format!(
+            "`{s}` is not a number ≥ 1 (e.g. 1e12, or inf for no limit)"
+        )),
+    }
 }

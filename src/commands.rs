@@ -1,7 +1,7 @@
 //! One function per subcommand: load, analyse, render, write. Each returns the
 //! text for stdout; `main` prints it and maps errors to exit codes.
 
-use crate::analysis::markov::{self, AnalyzeError};
+use crate::analysis::markov;
 use crate::analysis::run;
 use crate::analysis::sweep::{self, Part, Plan, Shard};
 use crate::cli::{
@@ -9,11 +9,10 @@ use crate::cli::{
 };
 use crate::engine::SlotHeap;
 use crate::error::Error;
-use crate::error::InputError;
 use crate::output::file::{self, AtomicFile, Format, OutputPath};
 use crate::output::plot::{self, SweepPlot};
 use crate::output::{json::RunJson, report, timeline::TimelineCsv};
-use crate::scenario::{self, Assignment, Overrides, Scenario};
+use crate::scenario::{self, Assignment, Overrides, Scenario, work};
 use crate::time::parse_duration;
 use std::io::Write;
 use std::path::Path;
@@ -90,6 +89,12 @@ fn run_cmd(a: RunArgs) -> Result<String, Error> {
     }
     let mut files = open_outputs(&outputs, &[input])?;
     let sc = load(&a.scenario)?;
+    let w = work::estimate(&sc);
+    let detail = w
+        .main
+        .map_or("start and end".into(), |m| format!("mostly {}", m.1));
+    let limit = a.max_events.unwrap_or(work::DEFAULT_MAX_EVENTS);
+    work::check(w.events, limit, &detail)?;
     let path = input.display().to_string();
     let started = Instant::now();
     let stats = if files.is_empty() {
@@ -157,9 +162,7 @@ fn check_cmd(a: CheckArgs) -> Result<String, Error> {
 }
 
 fn sweep_cmd(a: SweepArgs) -> Result<String, Error> {
-    if a.threads == Some(0) {
-        return Err(Error::flag("--threads", "must be at least 1"));
-    }
+    let threads = sweep::threads(a.threads)?;
     let mut files = open_outputs(&[("--out", &a.out, Format::Any)], &[&a.scenario])?;
     let axes = a
         .vary
@@ -176,9 +179,10 @@ fn sweep_cmd(a: SweepArgs) -> Result<String, Error> {
         a.seed,
         shard.unwrap_or(Shard::ALL),
     )?;
+    plan.check_work(a.max_events.unwrap_or(work::DEFAULT_MAX_EVENTS))?;
     let (lo, hi) = plan.shard.trials(plan.trials);
     let pb = sweep::progress_bar((hi - lo) * plan.points.len() as u64, a.quiet);
-    let stats = sweep::execute(&plan, a.threads, &pb)?;
+    let stats = sweep::execute(&plan, threads, &pb)?;
     pb.finish_and_clear();
     let bytes = match shard {
         Some(_) => Part::new(&plan, &stats).render(),
@@ -212,33 +216,7 @@ fn analyze_cmd(a: AnalyzeArgs) -> Result<String, Error> {
     let sc = load(&a.scenario)?;
     let path = a.scenario.scenario.display().to_string();
     let started = Instant::now();
-    let result = markov::analyze(&sc.config, a.approx).map_err(|e| match e {
-        AnalyzeError::NotExponential(s) => Error::Input(
-            InputError::new(
-                &path,
-                format!(
-                    "{} is not exponential or zero, so the Markov chain would not be exact; \
-                 pass --approx to use an exponential of the same mean ({:.6} s)",
-                    s.was, s.mean_secs
-                ),
-            )
-            .with_key(s.timing.key()),
-        ),
-        AnalyzeError::TooLarge(n) => Error::Input(InputError::new(
-            &path,
-            format!("the Markov chain has more than {n} states; use fewer AZs or nodes per AZ"),
-        )),
-        AnalyzeError::TooSlow(n) => Error::Input(InputError::new(
-            &path,
-            format!(
-                "failures outpace repairs here, so the all-replicas-current state is rare and \
-                 the iterative solver did not converge in {} sweeps, and the chain's {n} states are \
-                 too many to eliminate; estimate with `sweep` instead, or use fewer nodes",
-                markov::MAX_SWEEPS
-            ),
-        )),
-        AnalyzeError::Numerical(m) => Error::Internal(format!("analysis failed: {m}")),
-    })?;
+    let result = markov::analyze(&sc.config, a.approx).map_err(|e| e.into_error(&path))?;
     let wall = started.elapsed().as_secs_f64();
     Ok(if a.json {
         crate::output::json::AnalyzeJson::new(&sc, &result).render()

@@ -51,7 +51,10 @@ every = "1h"
             seed,
         );
         let n = st.events_processed as f64;
-        assert!((n - 1440.0).abs() < 6.0 * 1440f64.sqrt(), "seed {seed}: {n}");
+        assert!(
+            (n - 1440.0).abs() < 6.0 * 1440f64.sqrt(),
+            "seed {seed}: {n}"
+        );
     }
 }
 

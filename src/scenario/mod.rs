@@ -1,8 +1,11 @@
 //! Scenario files: load TOML, validate every value with its file position, and
 //! produce a typed [`Scenario`] whose [`Config`] drives the model.
 
+mod events;
 mod raw;
+mod suggest;
 mod validate;
+pub mod work;
 
 use crate::error::InputError;
 use crate::model::Config;
@@ -126,6 +129,10 @@ fn toml_error(src: &str, label: &str, e: &toml::de::Error) -> InputError {
     let message = message
         .replace("unknown field", "unknown key")
         .replace("missing field", "missing required key");
+    let message = match unknown_key_hint(&message) {
+        Some(hint) => format!("{message}{hint}"),
+        None => message,
+    };
     match e.span() {
         // A missing key is reported with the file and the key, not a position.
         Some(span) if message.starts_with("missing required key") => {
@@ -147,8 +154,46 @@ fn toml_error(src: &str, label: &str, e: &toml::de::Error) -> InputError {
             err.key = key_at(src, span.start);
             err
         }
+        // The reader gives no position for nesting past its recursion limit
+        // (`[a.a.a.…]` 100,000 deep): point at the most deeply nested line.
+        None if message.contains("recursion") => {
+            let at = deepest_line(src);
+            let mut err = InputError::new(
+                label,
+                "nested too deeply for the TOML reader (its recursion limit); \
+                 a scenario needs at most three levels, as in `[failures.node_loss]`",
+            );
+            err.location = Some(line_col(src, at));
+            err
+        }
         None => InputError::new(label, message),
     }
+}
+
+/// `; did you mean `x`?` for serde's "unknown key `x`, expected one of `a`, `b`".
+fn unknown_key_hint(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown key `")?;
+    let (word, rest) = rest.split_once('`')?;
+    let expected: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+    let hint = suggest::did_you_mean(word, &expected);
+    (!hint.is_empty()).then_some(hint)
+}
+
+/// Byte offset of the line with the most nesting marks (`.`, `[`, `{`).
+fn deepest_line(src: &str) -> usize {
+    let mut best = (0, 0);
+    let mut at = 0;
+    for line in src.split_inclusive('\n') {
+        let marks = line
+            .bytes()
+            .filter(|b| matches!(b, b'.' | b'[' | b'{'))
+            .count();
+        if marks > best.0 {
+            best = (marks, at);
+        }
+        at += line.len();
+    }
+    best.1
 }
 
 #[cfg(test)]
@@ -161,6 +206,27 @@ mod tests {
         assert_eq!(line_col(src, 0), (1, 1));
         assert_eq!(line_col(src, 6), (2, 1));
         assert_eq!(line_col(src, 11), (2, 6));
+    }
+
+    // See: issue 11
+    #[test]
+    fn issue_11_deep_nesting_is_located() {
+        // 100,000 dotted parts pass the reader's recursion limit; the error
+        // used to carry no position. The header is on line 3.
+        let src = format!(
+            "name = \"x\"\nhorizon = \"1d\"\n[{}]\n",
+            vec!["a"; 100_000].join(".")
+        );
+        let e = parse(&src, "deep.toml", &Overrides::default()).unwrap_err();
+        assert_eq!(e.location, Some((3, 1)), "{e}");
+        assert!(e.message.contains("nested too deeply"), "{e}");
+    }
+
+    #[test]
+    fn unknown_keys_suggest_the_known_one() {
+        let src = "name = \"x\"\nhorizon = \"1d\"\n[cluster]\nrepair_tme = \"1s\"\n";
+        let e = parse(src, "k.toml", &Overrides::default()).unwrap_err();
+        assert!(e.message.ends_with("did you mean `repair_time`?"), "{e}");
     }
 
     #[test]

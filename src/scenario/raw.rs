@@ -1,5 +1,7 @@
 //! The scenario file as written: serde structs with source spans. Nothing here
 //! reaches the model; `validate` turns it into a typed [`crate::model::Config`].
+//! Integers are read as any TOML value so that `write_quorum = "4"` gets a
+//! message of ours ("expected an integer") rather than serde's.
 
 use serde::Deserialize;
 use toml::{Spanned, Value};
@@ -11,7 +13,7 @@ pub struct RawScenario {
     pub name: Spanned<String>,
     pub description: Option<Spanned<String>>,
     pub horizon: Option<Spanned<Value>>,
-    pub seed: Option<Spanned<i64>>,
+    pub seed: Option<Spanned<Value>>,
     pub cluster: Option<Spanned<RawCluster>>,
     pub failures: Option<Spanned<RawFailures>>,
     pub events: Option<Vec<Spanned<RawEvent>>>,
@@ -22,9 +24,9 @@ pub struct RawScenario {
 #[serde(deny_unknown_fields)]
 pub struct RawCluster {
     pub azs: Option<Spanned<Vec<Spanned<String>>>>,
-    pub nodes_per_az: Option<Spanned<i64>>,
-    pub write_quorum: Option<Spanned<i64>>,
-    pub read_quorum: Option<Spanned<i64>>,
+    pub nodes_per_az: Option<Spanned<Value>>,
+    pub write_quorum: Option<Spanned<Value>>,
+    pub read_quorum: Option<Spanned<Value>>,
     pub segment_size: Option<Spanned<Value>>,
     pub repair_bandwidth: Option<Spanned<Value>>,
     pub repair_time: Option<Spanned<Value>>,

@@ -1,16 +1,17 @@
 //! Raw scenario → typed, validated [`Scenario`]; every error carries the
 //! file position and dotted key of the offending value.
 
-use super::raw::{RawCluster, RawEvent, RawProcess, RawScenario};
+use super::raw::{RawCluster, RawProcess, RawScenario};
+use super::suggest::did_you_mean;
 use super::{Locator, Overrides, Scenario};
 use crate::error::InputError;
 use crate::model::quorum::MAX_REPLICAS;
-use crate::model::{
-    Config, Dist, Failures, Layout, Process, Quorum, QuorumError, ScriptedEvent, ScriptedKind,
-};
+use crate::model::{Config, Dist, Failures, Layout, Process, Quorum, QuorumError};
 use crate::time::{
-    SimTime, duration_from_secs, format_duration, parse_bandwidth, parse_duration, parse_size,
+    SimTime, duration_from_int_secs, duration_from_secs, parse_bandwidth, parse_duration,
+    parse_size,
 };
+use std::collections::HashSet;
 use toml::{Spanned, Value};
 
 /// How a bare duration is read for a timing.
@@ -22,24 +23,30 @@ enum Bare {
 
 /// Whether zero is a sensible value.
 #[derive(Copy, Clone, PartialEq)]
-enum Zero {
+pub(super) enum Zero {
     Allowed,
     Rejected,
 }
 
-struct V<'a, 'b> {
+/// The validator: a locator and the checks every value goes through.
+pub(super) struct V<'a, 'b> {
     loc: &'b Locator<'a>,
 }
 
 impl V<'_, '_> {
-    fn err<T>(&self, v: &Spanned<T>, key: &str, msg: impl Into<String>) -> InputError {
+    pub(super) fn err<T>(&self, v: &Spanned<T>, key: &str, msg: impl Into<String>) -> InputError {
         self.loc.error(v.span().start, key, msg)
     }
 
     /// A plain duration: a number of seconds or a string like `"1h30m"`.
-    fn duration(&self, v: &Spanned<Value>, key: &str, zero: Zero) -> Result<SimTime, InputError> {
+    pub(super) fn duration(
+        &self,
+        v: &Spanned<Value>,
+        key: &str,
+        zero: Zero,
+    ) -> Result<SimTime, InputError> {
         let t = match v.get_ref() {
-            Value::Integer(i) => duration_from_secs(*i as f64),
+            Value::Integer(i) => duration_from_int_secs(*i),
             Value::Float(f) => duration_from_secs(*f),
             Value::String(s) => parse_duration(s),
             other => Err(format!(
@@ -94,7 +101,10 @@ impl V<'_, '_> {
                 return Err(self.err(
                     v,
                     &format!("{key}.dist"),
-                    format!("unknown distribution `{other}` (use exponential, fixed, weibull or lognormal)"),
+                    format!(
+                        "unknown distribution `{other}` (use exponential, fixed, weibull or lognormal){}",
+                        did_you_mean(other, &["exponential", "fixed", "weibull", "lognormal"])
+                    ),
                 ));
             }
         };
@@ -178,8 +188,36 @@ impl V<'_, '_> {
         }
     }
 
-    fn count(&self, v: &Spanned<i64>, key: &str, min: i64, max: i64) -> Result<u32, InputError> {
-        let n = *v.get_ref();
+    /// A TOML integer; a quoted or fractional number is told what to write.
+    fn integer(&self, v: &Spanned<Value>, key: &str) -> Result<i64, InputError> {
+        match v.get_ref() {
+            Value::Integer(i) => Ok(*i),
+            Value::String(s) if s.trim().parse::<i64>().is_ok() => Err(self.err(
+                v,
+                key,
+                format!(
+                    "expected an integer, found the string \"{s}\" (write it without quotes: {})",
+                    s.trim()
+                ),
+            )),
+            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9e15 => Err(self.err(
+                v,
+                key,
+                format!(
+                    "expected an integer, found {f:?} (write it as {})",
+                    *f as i64
+                ),
+            )),
+            other => Err(self.err(
+                v,
+                key,
+                format!("expected an integer, found a {}", other.type_str()),
+            )),
+        }
+    }
+
+    fn count(&self, v: &Spanned<Value>, key: &str, min: i64, max: i64) -> Result<u32, InputError> {
+        let n = self.integer(v, key)?;
         if n < min || n > max {
             return Err(self.err(v, key, format!("{n} must be between {min} and {max}")));
         }
@@ -240,8 +278,10 @@ pub(super) fn validate(
     }
     let seed = match (ov.seed, &raw.seed) {
         (Some(s), _) => s,
-        (None, Some(s)) if *s.get_ref() < 0 => return Err(v.err(s, "seed", "must be ≥ 0")),
-        (None, Some(s)) => *s.get_ref() as u64,
+        (None, Some(s)) => match v.integer(s, "seed")? {
+            n if n < 0 => return Err(v.err(s, "seed", "must be ≥ 0")),
+            n => n as u64,
+        },
         (None, None) => 0,
     };
     let horizon = match (ov.horizon, &raw.horizon) {
@@ -261,13 +301,26 @@ pub(super) fn validate(
             if list.get_ref().is_empty() {
                 return Err(v.err(list, "cluster.azs", "needs at least one AZ"));
             }
-            let mut names: Vec<String> = Vec::new();
+            // The cap first: each AZ holds at least one replica, and checking
+            // 50,000 names (or building their nodes) before refusing is waste.
+            let n = list.get_ref().len();
+            if n > MAX_REPLICAS {
+                return Err(v.err(
+                    list,
+                    "cluster.azs",
+                    format!(
+                        "{n} AZs; at most {MAX_REPLICAS} replicas are supported, so at most {MAX_REPLICAS} AZs"
+                    ),
+                ));
+            }
+            let mut seen = HashSet::new();
+            let mut names: Vec<String> = Vec::with_capacity(n);
             for a in list.get_ref() {
                 let n = a.get_ref().trim();
                 if n.is_empty() || n.contains(char::is_whitespace) {
                     return Err(v.err(a, "cluster.azs", format!("`{n}` is not a usable AZ name")));
                 }
-                if names.iter().any(|x| x == n) {
+                if !seen.insert(n) {
                     return Err(v.err(a, "cluster.azs", format!("AZ `{n}` is listed twice")));
                 }
                 names.push(n.to_string());
@@ -280,19 +333,25 @@ pub(super) fn validate(
         Some(n) => v.count(n, "cluster.nodes_per_az", 1, MAX_REPLICAS as i64)? as usize,
         None => 2,
     };
-    let layout = Layout::new(azs, nodes_per_az);
-    let replicas = layout.replicas();
+    // Checked before the node names are built; blamed on what the file set
+    // (nodes_per_az if given, else the AZ list).
+    let replicas = azs.len() * nodes_per_az;
     if replicas > MAX_REPLICAS {
-        let at = c
-            .nodes_per_az
-            .as_ref()
-            .map_or(config_span.start, |n| n.span().start);
+        let (key, at) = match (&c.nodes_per_az, &c.azs) {
+            (Some(n), _) => ("cluster.nodes_per_az", n.span().start),
+            (None, Some(a)) => ("cluster.azs", a.span().start),
+            (None, None) => ("cluster.nodes_per_az", config_span.start),
+        };
         return Err(loc.error(
             at,
-            "cluster.nodes_per_az",
-            format!("{replicas} replicas; at most {MAX_REPLICAS} are supported"),
+            key,
+            format!(
+                "{} AZs × {nodes_per_az} nodes = {replicas} replicas; at most {MAX_REPLICAS} are supported",
+                azs.len()
+            ),
         ));
     }
+    let layout = Layout::new(azs, nodes_per_az);
     let wq = match &c.write_quorum {
         Some(q) => v.count(q, "cluster.write_quorum", 0, i64::from(u32::MAX))?,
         None => 4,
@@ -350,11 +409,29 @@ pub(super) fn validate(
                 None => Ok(Dist::Fixed(default)),
             }
         };
-    let repair_time = timing(
-        &c.repair_time,
-        "cluster.repair_time",
-        SimTime::from_secs_f64(segment_size_bytes * 8.0 / repair_bandwidth_bits_per_s),
-    )?;
+    let repair_time = match &c.repair_time {
+        Some(x) => v.timing(x, "cluster.repair_time", Bare::Fixed, Zero::Allowed)?,
+        None => {
+            // size / bandwidth must give a representable time (a 1e30-byte
+            // segment over 1 bps would not).
+            let secs = segment_size_bytes * 8.0 / repair_bandwidth_bits_per_s;
+            let t = duration_from_secs(secs).map_err(|m| {
+                let (key, at) = match (&c.segment_size, &c.repair_bandwidth) {
+                    (Some(s), _) => ("cluster.segment_size", s.span().start),
+                    (None, Some(b)) => ("cluster.repair_bandwidth", b.span().start),
+                    (None, None) => ("cluster.segment_size", config_span.start),
+                };
+                loc.error(
+                    at,
+                    key,
+                    format!(
+                        "segment_size / repair_bandwidth gives a repair time that is too long: {m}"
+                    ),
+                )
+            })?;
+            Dist::Fixed(t)
+        }
+    };
     let detection_delay = timing(&c.detection_delay, "cluster.detection_delay", SimTime::ZERO)?;
     let catchup_time = timing(&c.catchup_time, "cluster.catchup_time", SimTime::ZERO)?;
     let restore_time = timing(
@@ -386,7 +463,7 @@ pub(super) fn validate(
 
     let mut events = Vec::new();
     for (i, e) in raw.events.iter().flatten().enumerate() {
-        events.push(event(&v, e, i, &layout, horizon)?);
+        events.push(super::events::event(&v, e, i, &layout, horizon)?);
     }
 
     Ok(Scenario {
@@ -409,133 +486,5 @@ pub(super) fn validate(
             failures,
             events,
         },
-    })
-}
-
-fn event(
-    v: &V<'_, '_>,
-    e: &Spanned<RawEvent>,
-    i: usize,
-    layout: &Layout,
-    horizon: SimTime,
-) -> Result<ScriptedEvent, InputError> {
-    let key = |k: &str| format!("events[{i}].{k}");
-    let r = e.get_ref();
-    let at = v.duration(&r.at, &key("at"), Zero::Allowed)?;
-    if at >= horizon {
-        return Err(v.err(
-            &r.at,
-            &key("at"),
-            format!(
-                "{} is not before the horizon ({}); events must lie in [0, horizon)",
-                format_duration(at),
-                format_duration(horizon)
-            ),
-        ));
-    }
-    let kind = match r.kind.get_ref().as_str() {
-        "node-crash" => ScriptedKind::NodeCrash,
-        "node-loss" => ScriptedKind::NodeLoss,
-        "az-outage" => ScriptedKind::AzOutage,
-        "az-loss" => ScriptedKind::AzLoss,
-        other => {
-            return Err(v.err(
-                &r.kind,
-                &key("kind"),
-                format!(
-                    "unknown event kind `{other}` (use node-crash, node-loss, az-outage or az-loss)"
-                ),
-            ));
-        }
-    };
-    let node_event = matches!(kind, ScriptedKind::NodeCrash | ScriptedKind::NodeLoss);
-    let target = if node_event {
-        if let Some(az) = &r.az {
-            return Err(v.err(
-                az,
-                &key("az"),
-                format!(
-                    "not allowed for kind = \"{}\" (name the `node`)",
-                    kind.as_str()
-                ),
-            ));
-        }
-        let Some(node) = &r.node else {
-            return Err(v.err(
-                e,
-                &key("node"),
-                format!(
-                    "missing required key `node` for kind = \"{}\"",
-                    kind.as_str()
-                ),
-            ));
-        };
-        layout.node_index(node.get_ref()).ok_or_else(|| {
-            v.err(
-                node,
-                &key("node"),
-                format!(
-                    "unknown node `{}` (nodes: {})",
-                    node.get_ref(),
-                    layout.node_names.join(", ")
-                ),
-            )
-        })?
-    } else {
-        if let Some(node) = &r.node {
-            return Err(v.err(
-                node,
-                &key("node"),
-                format!(
-                    "not allowed for kind = \"{}\" (name the `az`)",
-                    kind.as_str()
-                ),
-            ));
-        }
-        let Some(az) = &r.az else {
-            return Err(v.err(
-                e,
-                &key("az"),
-                format!("missing required key `az` for kind = \"{}\"", kind.as_str()),
-            ));
-        };
-        layout.az_index(az.get_ref()).ok_or_else(|| {
-            v.err(
-                az,
-                &key("az"),
-                format!(
-                    "unknown AZ `{}` (AZs: {})",
-                    az.get_ref(),
-                    layout.azs.join(", ")
-                ),
-            )
-        })?
-    };
-    let lasts = match (&r.lasts, kind) {
-        (Some(l), ScriptedKind::NodeLoss) => {
-            return Err(v.err(
-                l,
-                &key("lasts"),
-                "not allowed for kind = \"node-loss\" (a loss is permanent)",
-            ));
-        }
-        (None, ScriptedKind::NodeLoss) => SimTime::ZERO,
-        (Some(l), _) => v.duration(l, &key("lasts"), Zero::Rejected)?,
-        (None, _) => {
-            return Err(v.err(
-                e,
-                &key("lasts"),
-                format!(
-                    "missing required key `lasts` for kind = \"{}\"",
-                    kind.as_str()
-                ),
-            ));
-        }
-    };
-    Ok(ScriptedEvent {
-        at,
-        kind,
-        target,
-        lasts,
     })
 }

@@ -3,8 +3,9 @@
 mod analyze;
 mod bad_input;
 mod check;
-mod outputs;
+mod limits;
 mod merge;
+mod outputs;
 mod plot;
 mod proptests;
 mod run;

@@ -507,6 +507,8 @@ fn start_endless(dir: &Path) -> (std::process::Child, PathBuf) {
         .arg(&p)
         .arg("--timeline")
         .arg(dir.join("out.csv"))
+        // Endless on purpose: past the default event limit (issue 11).
+        .args(["--max-events", "inf"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -169,6 +169,8 @@ pub(super) struct Space {
     /// meeting one is an error.
     non_exp: [Option<Substitution>; Timing::ALL.len()],
     approx: bool,
+    /// A probe (see `estimate`): records every timing it meets, refuses none.
+    probing: bool,
     /// Timings the chain actually used, as bits by `Timing as usize` (atomic:
     /// states are expanded on several threads).
     used: AtomicU16,
@@ -192,9 +194,10 @@ fn classify(d: Option<&Dist>) -> Result<Rate, &Dist> {
     }
 }
 
-/// The error when the chain meets a timing it cannot treat exactly.
+/// The error when the chain meets a timing it cannot treat exactly (or,
+/// with `--approx`, one without a finite mean: `true`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct NotExponential(pub Substitution);
+pub struct NotExponential(pub Substitution, pub bool);
 
 impl Space {
     pub fn new(cfg: &Config, approx: bool) -> Space {
@@ -226,7 +229,11 @@ impl Space {
                         was: d.describe(),
                         mean_secs: d.mean_secs(),
                     };
-                    rates[t as usize] = Rate::Exp(1.0 / s.mean_secs);
+                    // An infinite mean (a heavy tail) has no exponential of
+                    // the same mean; any rate keeps a probe exploring, and
+                    // `rate` refuses it otherwise.
+                    let r = 1.0 / s.mean_secs;
+                    rates[t as usize] = Rate::Exp(if r.is_finite() && r > 0.0 { r } else { 1.0 });
                     non_exp[t as usize] = Some(s);
                 }
             }
@@ -238,6 +245,7 @@ impl Space {
             rates,
             non_exp,
             approx,
+            probing: false,
             used: AtomicU16::new(0),
             states: Vec::new(),
             stride: 1 + cfg.layout.azs.len() * (1 + cfg.layout.nodes_per_az),
@@ -247,15 +255,26 @@ impl Space {
         }
     }
 
+    /// A space that meets every timing with `--approx`'s exponentials and
+    /// refuses none, to learn what a chain uses and how large it grows.
+    pub fn probe(cfg: &Config) -> Space {
+        let mut s = Space::new(cfg, true);
+        s.probing = true;
+        s
+    }
+
     /// The rate of a timing, recording that the chain uses it.
     fn rate(&self, t: Timing) -> Result<Rate, NotExponential> {
         let r = self.rates[t as usize];
         let bit = 1u16 << t as u16;
         if r != Rate::Never && self.used.load(Ordering::Relaxed) & bit == 0 {
             if let Some(s) = &self.non_exp[t as usize]
-                && !self.approx
+                && !self.probing
             {
-                return Err(NotExponential(s.clone()));
+                let finite = s.mean_secs.is_finite() && s.mean_secs > 0.0;
+                if !self.approx || !finite {
+                    return Err(NotExponential(s.clone(), !finite));
+                }
             }
             self.used.fetch_or(bit, Ordering::Relaxed);
         }

@@ -13,12 +13,16 @@
 //! sparse GTH elimination solves the same chain instead.
 
 mod build;
+mod estimate;
 mod solve;
 
 pub use build::{Substitution, Timing};
 
+use crate::error::{Error, InputError};
 use crate::model::Config;
-use build::{Arc, BuildError, Space};
+pub use estimate::Estimate;
+
+use build::{Arc, BuildError, NotExponential, Space};
 
 /// Largest chain `analyze` will build.
 pub const MAX_STATES: usize = 3_000_000;
@@ -50,15 +54,97 @@ pub struct Analysis {
 /// Why a scenario cannot be analysed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AnalyzeError {
-    /// A timing the chain uses is neither exponential nor zero.
-    NotExponential(Substitution),
+    /// Timings the chain uses that are neither exponential nor zero (all
+    /// that a probe of the chain found, in timing order).
+    NotExponential(Vec<Substitution>),
+    /// With `--approx`: a timing whose mean is infinite (a heavy tail), so
+    /// there is no exponential of the same mean.
+    NoMean(Substitution),
     /// The chain is too large.
     TooLarge(usize),
+    /// The chain is estimated to be too large to build (see `estimate`).
+    TooLargeEstimate(estimate::Estimate),
     /// Gauss–Seidel converges too slowly (failures outpace repairs) and the
     /// chain, of this many states, is too large to eliminate.
     TooSlow(usize),
     /// The solver failed (a bug or a degenerate chain).
     Numerical(String),
+}
+
+impl AnalyzeError {
+    /// The command's error: input problems (exit 2) name the scenario file
+    /// and the key; only a solver failure is internal (exit 1).
+    pub fn into_error(self, path: &str) -> Error {
+        let input = |key: Option<String>, m: String| {
+            let e = InputError::new(path, m);
+            Error::Input(match key {
+                Some(k) => e.with_key(k),
+                None => e,
+            })
+        };
+        match self {
+            AnalyzeError::NotExponential(subs) => {
+                let keys: Vec<&str> = subs.iter().map(|s| s.timing.key()).collect();
+                let what: Vec<String> = subs
+                    .iter()
+                    .map(|s| {
+                        format!(
+                            "{} is {} (mean {:.6} s)",
+                            s.timing.key(),
+                            s.was,
+                            s.mean_secs
+                        )
+                    })
+                    .collect();
+                input(
+                    Some(keys.join(", ")),
+                    format!(
+                        "not exponential or zero, so the Markov chain would not be exact: {}; \
+                         pass --approx to use exponentials of the same means",
+                        what.join("; ")
+                    ),
+                )
+            }
+            AnalyzeError::NoMean(s) => input(
+                Some(s.timing.key().to_string()),
+                format!(
+                    "{} has an infinite mean (its tail is too heavy), so --approx has no \
+                     exponential of the same mean to put in its place; use a lighter tail",
+                    s.was
+                ),
+            ),
+            AnalyzeError::TooLarge(n) => input(
+                None,
+                format!("the Markov chain has more than {n} states; use fewer AZs or nodes per AZ"),
+            ),
+            AnalyzeError::TooLargeEstimate(e) => input(
+                None,
+                format!(
+                    "the Markov chain of {} replicas would have about {:.0e} states (estimated \
+                     from {} states on {} AZs × {}: growing as that to the power {}/{}), more \
+                     than the {MAX_STATES} it is built to; use fewer AZs or nodes per AZ, or \
+                     estimate with `sweep`",
+                    e.replicas,
+                    e.states,
+                    e.probe.2,
+                    e.probe.0,
+                    e.probe.1,
+                    e.replicas,
+                    e.probe.0 * e.probe.1
+                ),
+            ),
+            AnalyzeError::TooSlow(n) => input(
+                None,
+                format!(
+                    "failures outpace repairs here, so the all-replicas-current state is rare and \
+                     the iterative solver did not converge in {MAX_SWEEPS} sweeps, and the chain's \
+                     {n} states are too many to eliminate; estimate with `sweep` instead, or use \
+                     fewer nodes"
+                ),
+            ),
+            AnalyzeError::Numerical(m) => Error::Internal(format!("analysis failed: {m}")),
+        }
+    }
 }
 
 /// Relative width of the bracket Gauss–Seidel must reach on every state.
@@ -75,6 +161,7 @@ const MAX_ELIMINATION: usize = 20_000;
 
 /// Builds and solves the chain of `cfg`'s background failures.
 pub fn analyze(cfg: &Config, approx: bool) -> Result<Analysis, AnalyzeError> {
+    estimate::screen(cfg, approx)?;
     analyze_with(cfg, approx, true)
 }
 
@@ -82,7 +169,8 @@ pub fn analyze(cfg: &Config, approx: bool) -> Result<Analysis, AnalyzeError> {
 fn analyze_with(cfg: &Config, approx: bool, gauss_seidel: bool) -> Result<Analysis, AnalyzeError> {
     let mut space = Space::new(cfg, approx);
     space.explore(MAX_STATES).map_err(|e| match e {
-        BuildError::NotExp(n) => AnalyzeError::NotExponential(n.0),
+        BuildError::NotExp(NotExponential(s, true)) => AnalyzeError::NoMean(s),
+        BuildError::NotExp(NotExponential(s, false)) => AnalyzeError::NotExponential(vec![s]),
         BuildError::TooLarge(n) => AnalyzeError::TooLarge(n),
     })?;
     let n = space.len();
@@ -136,11 +224,15 @@ fn analyze_with(cfg: &Config, approx: bool, gauss_seidel: bool) -> Result<Analys
         // Below ~1e-14 the bracket only measures rounding, not the error.
         *bound = bound.max(ROUNDING_FLOOR);
     }
+    // Each figure is a sum of its own states' shares over the total; in
+    // exact arithmetic it lies in [0, 1], but the two sums round separately
+    // and may land an ulp outside (1.0000000000000002 was printed once).
+    let unit = |x: f64| x.clamp(0.0, 1.0);
     Ok(Analysis {
-        write_availability: availability.write.0,
-        read_availability: availability.read.0,
-        write_unavailability: availability.write.1,
-        read_unavailability: availability.read.1,
+        write_availability: unit(availability.write.0),
+        read_availability: unit(availability.read.0),
+        write_unavailability: unit(availability.write.1),
+        read_unavailability: unit(availability.read.1),
         mttdl_seconds: mttdl,
         states: n,
         states_before_symmetry: space.states().map(|s| space.orbit(s)).sum(),

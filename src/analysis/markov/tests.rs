@@ -146,7 +146,7 @@ fn non_exponential_timings_are_refused_or_approximated() {
     let sc = parse(src, "t.toml", &Overrides::default()).unwrap();
     match analyze(&sc.config, false) {
         Err(AnalyzeError::NotExponential(s)) => {
-            assert_eq!(s.timing.key(), "failures.node_loss.every")
+            assert_eq!(s[0].timing.key(), "failures.node_loss.every")
         }
         other => panic!("expected a refusal, got {other:?}"),
     }

@@ -6,9 +6,14 @@
 //! integers (see [`super::stats`]), so neither thread count, scheduling nor
 //! sharding can change a byte of the output.
 
+mod limits;
 mod part;
 
-pub use part::{MAX_SHARDS, Part, PartPoint, merge};
+pub use limits::{
+    MAX_GRID_POINTS, MAX_SHARDS, MAX_THREADS_PER_CORE, grid_size, max_threads, threads,
+};
+
+pub use part::{Part, PartPoint, merge};
 
 use super::run::simulate;
 use super::stats::{Moments, wilson};
@@ -84,11 +89,17 @@ pub fn parse_vary(arg: &str) -> Result<Axis, Error> {
                 &spec[..3]
             )));
         };
-        let n: usize = n.parse().ok().filter(|&n| n >= 1).ok_or_else(|| {
+        let n: u64 = n.parse().ok().filter(|&n| n >= 1).ok_or_else(|| {
             bad(format!(
                 "{key}={spec}: N = `{n}` must be a whole number ≥ 1"
             ))
         })?;
+        if n > MAX_GRID_POINTS {
+            return Err(bad(format!(
+                "{key}={spec}: N = {n} points; a sweep has at most {MAX_GRID_POINTS} grid points"
+            )));
+        }
+        let n = n as usize;
         let (mut a, mut ua) = split_unit(start)
             .ok_or_else(|| bad(format!("{key}={spec}: START `{start}` is not a number")))?;
         let (mut b, ub) = split_unit(stop)
@@ -185,10 +196,10 @@ impl Shard {
         if index == 0 || index > count {
             return Err(bad());
         }
-        if count > part::MAX_SHARDS {
+        if count > MAX_SHARDS {
             return Err(Error::flag(
                 "--shard",
-                format!("`{s}`: at most {} shards", part::MAX_SHARDS),
+                format!("`{s}`: at most {MAX_SHARDS} shards (merge reads one file per shard)"),
             ));
         }
         Ok(Shard { index, count })
@@ -245,6 +256,22 @@ impl Plan {
             if axes[..i].iter().any(|b| b.key == a.key) {
                 return Err(Error::flag("--vary", format!("{} is varied twice", a.key)));
             }
+        }
+        let size = grid_size(&axes)?;
+        if shard.count > trials {
+            return Err(Error::flag(
+                "--shard",
+                format!(
+                    "{} shards of {trials} trials: each shard needs at least one trial (N ≤ --trials)",
+                    shard.count
+                ),
+            ));
+        }
+        if trials.checked_mul(size).is_none() {
+            return Err(Error::flag(
+                "--trials",
+                format!("{trials} trials × {size} grid points is more than 2^64 trials in all"),
+            ));
         }
         let ov = Overrides {
             horizon: None,

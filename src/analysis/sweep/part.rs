@@ -7,16 +7,12 @@
 //! bad part is refused (exit 2, naming the file) and never panics or yields a
 //! probability outside [0, 1].
 
+use super::limits::MAX_SHARDS;
 use super::{Axis, Plan, PointStats, Shard, render_csv};
 use crate::analysis::stats::{Moments, U256};
 use crate::error::{Error, InputError};
 use crate::output::plot::FileKind;
 use serde::{Deserialize, Serialize};
-
-/// Most shards a sweep may be split into. Far more than any cluster runs at
-/// once, and `merge` needs one file per shard, so a larger count in a part is
-/// a corrupt or forged file.
-pub const MAX_SHARDS: u64 = 1_000_000;
 
 /// A partial result file of one shard (JSON): identity of the sweep plus the
 /// exact sums. Large integers are strings (hex) so no precision is lost.

@@ -7,8 +7,8 @@ use super::{
     low_bits, members,
 };
 use crate::engine::{Engine, EventQueue};
-use crate::model::{Config, RepairProgress};
 use crate::model::event::{Change, Event, Observer, Target};
+use crate::model::{Config, RepairProgress};
 use crate::time::SimTime;
 
 impl<'c, O: Observer> ProtectionGroup<'c, O> {
@@ -39,7 +39,8 @@ impl<'c, O: Observer> ProtectionGroup<'c, O> {
                 if reach & bit(r) != 0 && self.cfg.repair_progress == RepairProgress::Resume {
                     // Only the source went away: keep what was copied.
                     self.kept |= bit(r);
-                    self.repair_left[r] = SimTime(self.repair_until[r].0.saturating_sub(eng.now().0));
+                    self.repair_left[r] =
+                        SimTime(self.repair_until[r].0.saturating_sub(eng.now().0));
                 }
             }
         }
