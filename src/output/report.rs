@@ -183,6 +183,11 @@ pub fn check_report(sc: &Scenario, path: &str) -> String {
         cfg.repair_bandwidth_bits_per_s / 1e9
     );
     let _ = writeln!(s, "  repair time        {}", cfg.repair_time.describe());
+    let _ = writeln!(
+        s,
+        "  repair progress    {} (when the source goes away)",
+        cfg.repair_progress.as_str()
+    );
     let _ = writeln!(s, "  detection delay    {}", cfg.detection_delay.describe());
     let _ = writeln!(s, "  catch-up time      {}", cfg.catchup_time.describe());
     let _ = writeln!(s, "  restore time       {}", cfg.restore_time.describe());

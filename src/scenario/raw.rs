@@ -30,6 +30,7 @@ pub struct RawCluster {
     pub segment_size: Option<Spanned<Value>>,
     pub repair_bandwidth: Option<Spanned<Value>>,
     pub repair_time: Option<Spanned<Value>>,
+    pub repair_progress: Option<Spanned<Value>>,
     pub detection_delay: Option<Spanned<Value>>,
     pub catchup_time: Option<Spanned<Value>>,
     pub restore_time: Option<Spanned<Value>>,

@@ -6,7 +6,7 @@ use super::suggest::did_you_mean;
 use super::{Locator, Overrides, Scenario};
 use crate::error::InputError;
 use crate::model::quorum::MAX_REPLICAS;
-use crate::model::{Config, Dist, Failures, Layout, Process, Quorum, QuorumError};
+use crate::model::{Config, Dist, Failures, Layout, Process, Quorum, QuorumError, RepairProgress};
 use crate::time::{
     SimTime, duration_from_int_secs, duration_from_secs, parse_bandwidth, parse_duration,
     parse_size,
@@ -432,6 +432,26 @@ pub(super) fn validate(
             Dist::Fixed(t)
         }
     };
+    let repair_progress = match &c.repair_progress {
+        None => RepairProgress::Restart,
+        Some(x) => match x.get_ref() {
+            Value::String(s) if s == "restart" => RepairProgress::Restart,
+            Value::String(s) if s == "resume" => RepairProgress::Resume,
+            other => {
+                let text = other
+                    .as_str()
+                    .map_or_else(|| other.to_string(), str::to_string);
+                return Err(v.err(
+                    x,
+                    "cluster.repair_progress",
+                    format!(
+                        "expected \"restart\" or \"resume\", found {other}{}",
+                        did_you_mean(&text, &["restart", "resume"])
+                    ),
+                ));
+            }
+        },
+    };
     let detection_delay = timing(&c.detection_delay, "cluster.detection_delay", SimTime::ZERO)?;
     let catchup_time = timing(&c.catchup_time, "cluster.catchup_time", SimTime::ZERO)?;
     let restore_time = timing(
@@ -477,7 +497,7 @@ pub(super) fn validate(
             segment_size_bytes,
             repair_bandwidth_bits_per_s,
             repair_time,
-            repair_progress: Default::default(),
+            repair_progress,
             detection_delay,
             catchup_time,
             restore_time,

@@ -39,3 +39,30 @@ fn check_prints_the_resolved_set_up() {
     let last = text.find("1h50m  node-loss  az-c-2").unwrap();
     assert!(first < last);
 }
+
+// See: issue 11 (model option): `cluster.repair_progress` is read, shown and checked.
+#[test]
+fn issue_11_repair_progress_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = super::write(
+        dir.path(),
+        "ok.toml",
+        "name = \"x\"\nhorizon = \"1d\"\n[cluster]\nrepair_progress = \"resume\"\n",
+    );
+    let out = super::bin().arg("check").arg(&ok).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("repair progress    resume"));
+    let bad = super::write(
+        dir.path(),
+        "bad.toml",
+        "name = \"x\"\nhorizon = \"1d\"\n[cluster]\nrepair_progress = \"resum\"\n",
+    );
+    let out = super::bin().arg("check").arg(&bad).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        err.starts_with("error: ") && err.contains("bad.toml:4:19: cluster.repair_progress"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `resume`?"), "{err}");
+}
