@@ -126,6 +126,11 @@ impl<E, Q: EventQueue<E>> Engine<E, Q> {
         Ok(())
     }
 
+    /// Makes room in the queue for `slots` slots and `events` pending events.
+    pub fn reserve(&mut self, slots: usize, events: usize) {
+        self.queue.reserve(slots, events);
+    }
+
     /// Drops the pending event of `slot`, if any.
     #[inline]
     pub fn cancel(&mut self, slot: Slot) {

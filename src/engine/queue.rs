@@ -26,6 +26,9 @@ pub trait EventQueue<E>: Default {
             _ => None,
         }
     }
+    /// Makes room for `slots` slots and `events` pending events, so a run
+    /// that knows its size does not grow the queue event by event.
+    fn reserve(&mut self, _slots: usize, _events: usize) {}
     /// Number of live events.
     fn len(&self) -> usize;
     /// Whether no live event is pending.

@@ -215,6 +215,13 @@ impl<E: Copy> EventQueue<E> for SlotHeap<E> {
         self.pop()
     }
 
+    fn reserve(&mut self, slots: usize, events: usize) {
+        if self.pos.len() < slots + 1 {
+            self.pos.resize(slots + 1, ABSENT);
+        }
+        self.heap.reserve(events);
+    }
+
     fn len(&self) -> usize {
         self.heap.len()
     }

@@ -173,6 +173,9 @@ impl<'c, O: Observer> ProtectionGroup<'c, O> {
     /// Schedules the scripted events and the first background failures, and
     /// records the `start` row.
     pub fn start<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>) {
+        // Every slot, plus the scripted events (unslotted).
+        let slots = self.restore_slot().0 as usize + 1;
+        eng.reserve(slots, slots + self.cfg.events.len());
         for (i, ev) in self.cfg.events.iter().enumerate() {
             let r = eng.schedule(ev.at, SCRIPTED, Event::Scripted(i as u32));
             self.note(r);
