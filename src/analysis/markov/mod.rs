@@ -15,14 +15,16 @@
 mod build;
 mod estimate;
 mod solve;
+mod timing;
 
-pub use build::{Substitution, Timing};
+pub use timing::{Substitution, Timing};
 
 use crate::error::{Error, InputError};
 use crate::model::Config;
 pub use estimate::Estimate;
 
-use build::{Arc, BuildError, NotExponential, Space};
+use build::{Arc, BuildError, Space};
+use timing::NotExponential;
 
 /// Largest chain `analyze` will build.
 pub const MAX_STATES: usize = 3_000_000;
