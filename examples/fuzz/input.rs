@@ -37,6 +37,20 @@ pub struct Flags {
     pub sweep_set: bool,
     /// `sweep --horizon`.
     pub sweep_horizon: bool,
+    /// `--max-events` on `run` and `sweep`.
+    pub max_events: bool,
+}
+
+/// `--max-events N`, sometimes, when the build has it.
+fn max_events(r: &mut Rng, flags: &Flags, v: &mut Vec<String>) {
+    if flags.max_events && r.chance(0.1) {
+        v.push("--max-events".into());
+        let n = if r.odd() { 8 } else { 4 };
+        v.push(
+            r.pick(&["1e6", "inf", "100", "1000000", "0", "-1", "x", "nan"][..n])
+                .to_string(),
+        );
+    }
 }
 
 /// Scenario keys for `--set` and `--vary`, with the kind of value they take.
@@ -233,6 +247,7 @@ fn sweep_args(r: &mut Rng, flags: &Flags, out: &str, shard: Option<String>) -> V
             .to_string(),
         );
     }
+    max_events(r, flags, &mut v);
     if let Some(s) = shard {
         v.push("--shard".into());
         v.push(s);
@@ -292,6 +307,7 @@ pub fn generate(seed: u64, index: u64, corpus: &[Vec<u8>], flags: &Flags) -> Inp
             if r.chance(0.75) {
                 v.push("--json".into());
             }
+            max_events(r, flags, &mut v);
             if r.chance(0.15) {
                 v.extend(["--timeline".into(), out_path(r, "t.csv")]);
             }

@@ -112,6 +112,7 @@ fn flags() -> input::Flags {
     input::Flags {
         sweep_set: has("sweep", "set"),
         sweep_horizon: has("sweep", "horizon"),
+        max_events: has("run", "max-events") && has("sweep", "max-events"),
     }
 }
 
