@@ -2,17 +2,27 @@
 //! (0 ok or broken pipe, 1 internal failure, 2 bad input or usage).
 
 use aurora_sim::{cli::Cli, commands};
+use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 use std::io::Write;
 
 fn main() {
-    if std::env::args_os().len() <= 1 {
-        // Usage, but as an error: an `error:` line first, then the help, exit 2.
-        eprintln!("error: a subcommand is required\n");
-        let _ = Cli::command().write_help(&mut std::io::stderr());
-        std::process::exit(2);
-    }
-    let cli = Cli::parse(); // clap prints `error: …` and exits 2 on bad usage
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // A missing (sub)command: usage, but as an error (an `error:` line
+        // first, then that command's help, exit 2), also for `aurora-sim plot`.
+        Err(e) if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            eprintln!("error: a subcommand is required\n");
+            eprint!("{}", e.render());
+            std::process::exit(2);
+        }
+        Err(e) if e.kind() == ErrorKind::MissingSubcommand => {
+            eprintln!("error: a subcommand is required\n");
+            eprint!("{}", Cli::command().render_help());
+            std::process::exit(2);
+        }
+        Err(e) => e.exit(), // clap prints `error: …` and exits 2 on bad usage
+    };
     // Without the handler an interrupt would leave temporary files behind;
     // the command itself still works, so a failure to install is not fatal.
     let _ = aurora_sim::output::file::remove_temp_files_on_signal();

@@ -36,6 +36,15 @@ fn issue_11_no_arguments_is_an_error_with_the_usage() {
         "{err}"
     );
     assert!(err.contains("Usage: aurora-sim <COMMAND>"), "{err}");
+    // The same for a command that needs a subcommand (a fuzz finding).
+    let out = bin().arg("plot").output().unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        err.starts_with("error: a subcommand is required\n"),
+        "{err}"
+    );
+    assert!(err.contains("Usage: aurora-sim plot <COMMAND>"), "{err}");
 }
 
 // See: issue 11

@@ -23,7 +23,11 @@ impl FileKind {
         let head = text.trim_start();
         if head.starts_with('{') {
             // The tag sits near the top of a part file; look no further.
-            let top = &head[..head.len().min(256)];
+            let mut end = head.len().min(256);
+            while !head.is_char_boundary(end) {
+                end -= 1; // never cut a multibyte character
+            }
+            let top = &head[..end];
             return if top.contains("aurora-sim sweep part") {
                 FileKind::Part
             } else {
@@ -78,6 +82,15 @@ impl FileKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// See: issue 11 (fuzz finding): a JSON file whose 256th byte falls inside
+    /// a multibyte character is classified, not a panic.
+    #[test]
+    fn issue_11_multibyte_character_at_the_cut() {
+        let text = format!("{{\"a\": \"{}ü\"}}", "x".repeat(249));
+        assert!(!text.is_char_boundary(256));
+        assert_eq!(FileKind::of(&text), FileKind::Unknown);
+    }
 
     #[test]
     fn kinds_from_their_first_lines() {

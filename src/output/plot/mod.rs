@@ -23,12 +23,23 @@ pub(crate) struct Svg {
     height: f64,
 }
 
-/// Escapes text for XML.
+/// Escapes text for XML. Characters XML 1.0 cannot hold at all (control
+/// characters other than tab and newlines, which a scenario name or a CSV
+/// may contain) become U+FFFD, so the SVG always parses.
 pub(crate) fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 impl Svg {
@@ -124,6 +135,16 @@ pub(crate) fn short(v: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// See: issue 11 (fuzz finding): a NUL or other control character in a
+    /// name must not make the SVG unparsable.
+    #[test]
+    fn issue_11_control_characters_never_reach_the_svg() {
+        let e = super::esc("a\u{0}b\u{11}<&>\"\tc");
+        assert_eq!(e, "a\u{fffd}b\u{fffd}&lt;&amp;&gt;&quot;\tc");
+        let doc = format!("<svg xmlns=\"http://www.w3.org/2000/svg\"><text>{e}</text></svg>");
+        assert!(roxmltree::Document::parse(&doc).is_ok());
+    }
+
     use super::*;
 
     #[test]
