@@ -192,3 +192,42 @@ fn parse_limit(s: &str) -> Result<f64, String> {
         )),
     }
 }
+
+/// How a command line that is not a command ends: the text to print (on
+/// stdout when `code` is 0, as for `--help`, else on stderr) and the status.
+#[derive(Debug)]
+pub struct Usage {
+    /// What to print.
+    pub text: String,
+    /// Exit status: 0 for help and version, 2 for a usage error.
+    pub code: i32,
+}
+
+/// Parses a command line (the program name first). A missing subcommand is a
+/// usage error with an `error:` line first and the help after it, exit 2;
+/// clap alone prints only the help.
+pub fn parse_from<I, T>(args: I) -> Result<Cli, Usage>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::CommandFactory;
+    use clap::error::ErrorKind;
+    Cli::try_parse_from(args).map_err(|e| match e.kind() {
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => Usage {
+            text: format!("error: a subcommand is required\n\n{}", e.render()),
+            code: 2,
+        },
+        ErrorKind::MissingSubcommand => Usage {
+            text: format!(
+                "error: a subcommand is required\n\n{}",
+                Cli::command().render_help()
+            ),
+            code: 2,
+        },
+        _ => Usage {
+            text: e.render().to_string(),
+            code: e.exit_code(),
+        },
+    })
+}

@@ -7,21 +7,16 @@ use clap::{CommandFactory, Parser};
 use std::io::Write;
 
 fn main() {
-    let cli = match Cli::try_parse() {
+    let cli = match cli::parse_from(std::env::args_os()) {
         Ok(cli) => cli,
-        // A missing (sub)command: usage, but as an error (an `error:` line
-        // first, then that command's help, exit 2), also for `aurora-sim plot`.
-        Err(e) if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            eprintln!("error: a subcommand is required\n");
-            eprint!("{}", e.render());
-            std::process::exit(2);
+        Err(u) if u.code == 0 => {
+            print!("{}", u.text);
+            std::process::exit(0);
         }
-        Err(e) if e.kind() == ErrorKind::MissingSubcommand => {
-            eprintln!("error: a subcommand is required\n");
-            eprint!("{}", Cli::command().render_help());
-            std::process::exit(2);
+        Err(u) => {
+            eprint!("{}", u.text);
+            std::process::exit(u.code);
         }
-        Err(e) => e.exit(), // clap prints `error: …` and exits 2 on bad usage
     };
     // Without the handler an interrupt would leave temporary files behind;
     // the command itself still works, so a failure to install is not fatal.

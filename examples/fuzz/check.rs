@@ -5,10 +5,9 @@ use crate::estimate::{self, Plan};
 use crate::input::{Input, Step};
 use crate::outputs;
 use crate::rng::Rng;
-use aurora_sim::cli::{Cli, Command};
+use aurora_sim::cli::Command;
 use aurora_sim::commands::dispatch;
 use aurora_sim::error::Error;
-use clap::Parser;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::Mutex;
@@ -171,24 +170,20 @@ fn outputs_of(args: &[String]) -> Vec<String> {
 /// Parses, estimates, dispatches and checks one command line.
 fn run(args: &[String], uncapped: bool) -> Result<Ran, (String, String)> {
     let argv = std::iter::once("aurora-sim".to_string()).chain(args.iter().cloned());
-    let cli = match Cli::try_parse_from(argv) {
+    // The binary's own parse (what `main` does), not clap's alone.
+    let cli = match aurora_sim::cli::parse_from(argv) {
         Ok(c) => c,
-        Err(e) => {
-            use clap::error::ErrorKind::{DisplayHelp, DisplayVersion};
-            let text = e.render().to_string();
+        Err(u) => {
+            let text = u.text;
             if std::env::var_os("FUZZ_TRACE").is_some() {
                 eprintln!("usage: {}", text.lines().next().unwrap_or(""));
             }
-            if matches!(e.kind(), DisplayHelp | DisplayVersion) {
-                return Ok(Ran::Refused);
+            if u.code == 0 {
+                return Ok(Ran::Refused); // --help, --version
             }
-            if e.exit_code() != 2 || !text.starts_with("error:") {
+            if u.code != 2 || !text.starts_with("error:") {
                 return Err((
-                    format!(
-                        "usage: exit {} without an `error:` line ({:?})",
-                        e.exit_code(),
-                        e.kind()
-                    ),
+                    format!("usage: exit {} without an `error:` line", u.code),
                     text,
                 ));
             }
