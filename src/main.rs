@@ -1,9 +1,7 @@
 //! `aurora-sim`: parse arguments, dispatch, map errors to exit codes
 //! (0 ok or broken pipe, 1 internal failure, 2 bad input or usage).
 
-use aurora_sim::{cli::Cli, commands};
-use clap::error::ErrorKind;
-use clap::{CommandFactory, Parser};
+use aurora_sim::{cli, commands};
 use std::io::Write;
 
 fn main() {
