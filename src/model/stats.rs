@@ -31,7 +31,13 @@ pub struct OutageTracker {
     pub total: SimTime,
     /// The longest one.
     pub longest: SimTime,
+    /// The [`TOP`] longest as (start, length), longest first; ties keep the
+    /// earlier outage.
+    pub top: [Option<(SimTime, SimTime)>; TOP],
 }
+
+/// How many of the longest outages a run keeps (for the report).
+pub const TOP: usize = 5;
 
 impl OutageTracker {
     /// Records the availability in force from `now` on.
@@ -53,6 +59,12 @@ impl OutageTracker {
             self.count += 1;
             self.total = SimTime(self.total.0 + len.0);
             self.longest = self.longest.max(len);
+            // Insertion into a short sorted array; runs only when an outage ends.
+            let at = self.top.iter().position(|e| e.is_none_or(|(_, l)| len > l));
+            if let Some(i) = at {
+                self.top[i..].rotate_right(1);
+                self.top[i] = Some((start, len));
+            }
         }
     }
 
@@ -61,5 +73,26 @@ impl OutageTracker {
         if let Some(start) = self.open_since.take() {
             self.close(start, horizon);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// See: issue 11 (run report: the longest outages with their times).
+    #[test]
+    fn issue_11_keeps_the_five_longest_outages_longest_first() {
+        let mut t = OutageTracker::default();
+        // Outages of lengths 3, 1, 4, 1, 5, 9, 2, 6 µs, each starting at 100·k.
+        for (k, len) in [3u64, 1, 4, 1, 5, 9, 2, 6].into_iter().enumerate() {
+            let start = SimTime(100 * k as u64);
+            t.observe(start, false);
+            t.observe(SimTime(start.0 + len), true);
+        }
+        let got: Vec<(u64, u64)> = t.top.iter().flatten().map(|(s, l)| (s.0, l.0)).collect();
+        // Sorted by length: 9 (at 500), 6 (700), 5 (400), 4 (200), 3 (0).
+        assert_eq!(got, [(500, 9), (700, 6), (400, 5), (200, 4), (0, 3)]);
+        assert_eq!((t.count, t.total.0, t.longest.0), (8, 31, 9));
     }
 }

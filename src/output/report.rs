@@ -38,6 +38,25 @@ pub struct Wall {
     pub seconds: f64,
 }
 
+/// An instant of the run as `day D hh:mm:ss` (to the ms), readable at a
+/// glance where a duration would round away the hours.
+fn instant(t: SimTime) -> String {
+    let ms = t.0 / 1_000;
+    let (d, rem) = (ms / 86_400_000, ms % 86_400_000);
+    let (h, m, sec, milli) = (
+        rem / 3_600_000,
+        rem / 60_000 % 60,
+        rem / 1_000 % 60,
+        rem % 1_000,
+    );
+    let frac = if milli == 0 {
+        String::new()
+    } else {
+        format!(".{milli:03}")
+    };
+    format!("day {d} {h:02}:{m:02}:{sec:02}{frac}")
+}
+
 /// The `run` report; `sets` are the `--set` arguments as typed (for the replay line).
 pub fn run_report(
     sc: &Scenario,
@@ -97,6 +116,24 @@ pub fn run_report(
         longest(st.write.longest),
         longest(st.read.longest)
     );
+    for (what, t) in [("write", &st.write), ("read", &st.read)] {
+        if t.count == 0 {
+            continue;
+        }
+        let _ = writeln!(s, "  longest {what} outages (start → end, length)");
+        for (i, (start, len)) in t.top.iter().flatten().enumerate() {
+            let end = SimTime(start.0 + len.0);
+            let _ = writeln!(
+                s,
+                "    {}. {} → {}   {}",
+                i + 1,
+                instant(*start),
+                instant(end),
+                format_duration(*len)
+            );
+        }
+        s.push('\n');
+    }
     match st.first_data_loss {
         None => {
             let _ = writeln!(s, "  data loss           none");
