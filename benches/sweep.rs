@@ -13,7 +13,8 @@ const TRIALS: u64 = 20_000;
 fn bench_sweep(c: &mut Criterion) {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/baseline.toml");
     let src = std::fs::read_to_string(path).unwrap();
-    let plan = Plan::new(path, &src, vec![], TRIALS, None, Shard::ALL).expect("baseline plan");
+    let plan =
+        Plan::new(path, &src, vec![], vec![], TRIALS, None, Shard::ALL).expect("baseline plan");
     let sc = &plan.points[0].1;
     let mut g = c.benchmark_group("sweep-baseline");
     g.throughput(Throughput::Elements(TRIALS));

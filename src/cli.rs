@@ -136,6 +136,15 @@ pub struct SweepArgs {
     /// `KEY=log:START:STOP:N` (repeatable: the grid is their product).
     #[arg(long, value_name = "KEY=VALUES")]
     pub vary: Vec<String>,
+    /// Keys that move in step: lists of equal length, value i of each in
+    /// grid point i (repeatable; the group is one dimension of the grid,
+    /// outermost, crossed with every --vary).
+    #[arg(long, value_name = "KEY=VALUES")]
+    pub vary_together: Vec<String>,
+    /// Set a dotted scenario key at every grid point, e.g.
+    /// `--set cluster.repair_progress=resume` (repeatable; TOML values).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
     /// Base seed (default: the scenario's).
     #[arg(long)]
     pub seed: Option<u64>,

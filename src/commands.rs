@@ -46,15 +46,15 @@ fn load(a: &ScenarioArgs) -> Result<Scenario, Error> {
         horizon,
         seed: a.seed,
     };
-    let sets = a
-        .set
-        .iter()
-        .map(|s| {
-            Assignment::parse(s)
-                .ok_or_else(|| Error::flag("--set", format!("`{s}` is not KEY=VALUE")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(scenario::load_with(&a.scenario, &sets, "--set", &ov)?)
+    let sets = parse_sets(&a.set)?;
+    Ok(scenario::load_with(&a.scenario, &sets, &ov)?)
+}
+
+/// `--set KEY=VALUE` flags, each checked (a bad TOML value names the key).
+fn parse_sets(args: &[String]) -> Result<Vec<Assignment>, Error> {
+    args.iter()
+        .map(|s| Assignment::parse("--set", s).map_err(|m| Error::flag("--set", m)))
+        .collect()
 }
 
 /// Checks the outputs, creates their temporary files (proving each folder
@@ -164,33 +164,35 @@ fn check_cmd(a: CheckArgs) -> Result<String, Error> {
 fn sweep_cmd(a: SweepArgs) -> Result<String, Error> {
     let threads = sweep::threads(a.threads)?;
     let mut files = open_outputs(&[("--out", &a.out, Format::Any)], &[&a.scenario])?;
-    let axes = a
-        .vary
-        .iter()
-        .map(|v| sweep::parse_vary(v))
-        .collect::<Result<Vec<_>, _>>()?;
+    // The paired group is the outermost dimension, then each --vary.
+    let mut axes = sweep::parse_together(&a.vary_together)?;
+    for v in &a.vary {
+        axes.push(sweep::parse_vary(v)?);
+    }
+    let sets = parse_sets(&a.set)?;
     let shard = a.shard.as_deref().map(Shard::parse).transpose()?;
     let (src, label) = scenario::read(&a.scenario)?;
     let plan = Plan::new(
         &label,
         &src,
+        sets,
         axes,
         a.trials,
         a.seed,
         shard.unwrap_or(Shard::ALL),
     )?;
     plan.check_work(a.max_events.unwrap_or(work::DEFAULT_MAX_EVENTS))?;
-    let (lo, hi) = plan.shard.trials(plan.trials);
-    let pb = sweep::progress_bar((hi - lo) * plan.points.len() as u64, a.quiet);
-    let stats = sweep::execute(&plan, threads, &pb)?;
-    pb.finish_and_clear();
+    let progress = sweep::Progress::new(&plan, a.quiet);
+    let stats = sweep::execute(&plan, threads, &progress)?;
+    let summary = progress.finish();
     let bytes = match shard {
         Some(_) => Part::new(&plan, &stats).render(),
         None => sweep::render_csv(&plan.axes, &stats)?,
     };
     fill(&mut files[0], &bytes)?;
     file::commit_all(files, a.quiet)?;
-    if !a.quiet {
+    if let Some(line) = summary {
+        eprintln!("{line}");
         eprint!("{}", sweep::replay_hints(&plan, &stats));
     }
     Ok(String::new())
