@@ -27,6 +27,13 @@ pub fn dispatch(cmd: Command) -> Result<String, Error> {
         Command::Merge(a) => merge_cmd(a),
         Command::Analyze(a) => analyze_cmd(a),
         Command::Plot(p) => plot_cmd(p),
+        Command::Completions(a) => String::from_utf8(crate::manual::completions(a.shell))
+            .map_err(|e| Error::Internal(format!("completion script: {e}"))),
+        Command::Man => crate::manual::man_page()
+            .map_err(|e| Error::Internal(format!("cannot render the man page: {e}")))
+            .and_then(|v| {
+                String::from_utf8(v).map_err(|e| Error::Internal(format!("man page: {e}")))
+            }),
     }
 }
 
@@ -215,8 +222,28 @@ fn merge_cmd(a: MergeArgs) -> Result<String, Error> {
 }
 
 fn analyze_cmd(a: AnalyzeArgs) -> Result<String, Error> {
-    let sc = load(&a.scenario)?;
-    let path = a.scenario.scenario.display().to_string();
+    let args = ScenarioArgs {
+        scenario: a.scenario.clone(),
+        seed: None,
+        horizon: None,
+        set: a.set.clone(),
+    };
+    // The answer is for the long run: a file's horizon is checked when it
+    // has one, and not required (analyze offers no --horizon to supply it).
+    let sc = match load(&args) {
+        Err(Error::Input(e))
+            if e.key.as_deref() == Some("horizon") && e.message.starts_with("missing") =>
+        {
+            let sets = parse_sets(&a.set)?;
+            let ov = Overrides {
+                horizon: Some(crate::time::SimTime::MAX),
+                seed: None,
+            };
+            scenario::load_with(&a.scenario, &sets, &ov)?
+        }
+        r => r?,
+    };
+    let path = a.scenario.display().to_string();
     let started = Instant::now();
     let result = markov::analyze(&sc.config, a.approx).map_err(|e| e.into_error(&path))?;
     let wall = started.elapsed().as_secs_f64();
