@@ -129,11 +129,26 @@ fn related(a: &str, b: &str) -> bool {
     a == b || inside(a, b) || inside(b, a)
 }
 
+/// Byte offset of a dotted key's value in the file, if the file has it.
+fn offset_of(src: &str, key: &str) -> Option<usize> {
+    let root = toml::de::DeTable::parse(src).ok()?;
+    let mut table = root.get_ref();
+    let mut parts = key.split('.').peekable();
+    while let Some(p) = parts.next() {
+        let (_, v) = table.iter().find(|(k, _)| k.get_ref().as_ref() == p)?;
+        match v.get_ref() {
+            toml::de::DeValue::Table(t) if parts.peek().is_some() => table = t,
+            _ => return Some(v.span().start),
+        }
+    }
+    None
+}
+
 /// Validates scenario text with `sets` applied on top of it first, so flags
 /// can repair a file that is invalid alone (a missing `name`, a bad quorum).
-/// An error the assignments do not touch and the file alone also has is
-/// reported at its position in the file; any other is reported against the
-/// flags, with their values named.
+/// When the file alone is invalid too, an error about a key no assignment
+/// touches is the file's and is located in it; any other is reported
+/// against the flags, with their values named.
 pub fn parse_with(
     src: &str,
     label: &str,
@@ -161,11 +176,17 @@ pub fn parse_with(
             .key
             .as_deref()
             .is_some_and(|k| sets.iter().any(|a| related(k, &a.key)));
-        if !touched
-            && let Err(own) = parse(src, label, &alone_ov)
-            && own.key == e.key
-        {
-            return own;
+        if !touched && parse(src, label, &alone_ov).is_err() {
+            let location = e
+                .key
+                .as_deref()
+                .and_then(|k| offset_of(src, k))
+                .map(|at| super::line_col(src, at));
+            return InputError {
+                path: label.to_string(),
+                location,
+                ..e
+            };
         }
         InputError {
             path: at(),
