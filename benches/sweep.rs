@@ -3,9 +3,8 @@
 //! loop of `simulate` calls as the per-thread reference.
 
 use aurora_sim::analysis::run::simulate;
-use aurora_sim::analysis::sweep::{Plan, Shard, execute, trial_seed};
+use aurora_sim::analysis::sweep::{Plan, Progress, Shard, execute, trial_seed};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use indicatif::ProgressBar;
 use std::hint::black_box;
 
 const TRIALS: u64 = 20_000;
@@ -28,7 +27,9 @@ fn bench_sweep(c: &mut Criterion) {
     });
     for threads in [1usize, 2] {
         g.bench_function(format!("threads-{threads}"), |b| {
-            b.iter(|| black_box(execute(&plan, Some(threads), &ProgressBar::hidden()).unwrap()))
+            b.iter(|| {
+                black_box(execute(&plan, Some(threads), &Progress::new(&plan, true)).unwrap())
+            })
         });
     }
     g.finish();

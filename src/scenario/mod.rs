@@ -199,6 +199,21 @@ fn deepest_line(src: &str) -> usize {
     best.1
 }
 
+/// Reads a scenario file and applies `sets` (see [`parse_with`]).
+pub fn load_with(path: &Path, sets: &[Assignment], ov: &Overrides) -> Result<Scenario, InputError> {
+    let (src, label) = read(path)?;
+    parse_with(&src, &label, sets, ov)
+}
+
+/// The file's text and its label for messages.
+pub fn read(path: &Path) -> Result<(String, String), InputError> {
+    let label = path.display().to_string();
+    let bytes = std::fs::read(path)
+        .map_err(|e| InputError::new(&label, format!("cannot read file: {e}")))?;
+    let src = String::from_utf8(bytes).map_err(|_| InputError::new(&label, "not UTF-8 text"))?;
+    Ok((src, label))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,19 +268,4 @@ mod tests {
             Some("cluster")
         );
     }
-}
-
-/// Reads a scenario file and applies `sets` (see [`parse_with`]).
-pub fn load_with(path: &Path, sets: &[Assignment], ov: &Overrides) -> Result<Scenario, InputError> {
-    let (src, label) = read(path)?;
-    parse_with(&src, &label, sets, ov)
-}
-
-/// The file's text and its label for messages.
-pub fn read(path: &Path) -> Result<(String, String), InputError> {
-    let label = path.display().to_string();
-    let bytes = std::fs::read(path)
-        .map_err(|e| InputError::new(&label, format!("cannot read file: {e}")))?;
-    let src = String::from_utf8(bytes).map_err(|_| InputError::new(&label, "not UTF-8 text"))?;
-    Ok((src, label))
 }

@@ -1,12 +1,17 @@
 //! Issue 11, "interface that users stumbled on": TOML values for `--set` and
-//! `--vary`, `sweep --set`, keys varied together, `KEY_seconds` columns,
-//! progress summary, completions, man page, help examples, analyze's flags.
+//! `--vary`, `sweep --set`, keys varied together, `KEY_seconds` columns.
+//! The summary line, completions, man page and help are in `help.rs`.
 
 use super::{bin, scenarios, write};
 use std::path::Path;
 
 /// Runs `sweep SCENARIO ARGS --out OUT` (quiet unless `loud`).
-fn sweep(scenario: &Path, args: &[&str], out: &Path, loud: bool) -> std::process::Output {
+pub(crate) fn sweep(
+    scenario: &Path,
+    args: &[&str],
+    out: &Path,
+    loud: bool,
+) -> std::process::Output {
     let mut c = bin();
     c.arg("sweep")
         .arg(scenario)
@@ -19,7 +24,7 @@ fn sweep(scenario: &Path, args: &[&str], out: &Path, loud: bool) -> std::process
     c.output().unwrap()
 }
 
-fn ok(o: &std::process::Output) {
+pub(crate) fn ok(o: &std::process::Output) {
     assert!(
         o.status.success(),
         "exit {:?}: {}",
@@ -28,7 +33,7 @@ fn ok(o: &std::process::Output) {
     );
 }
 
-fn refused(o: &std::process::Output) -> String {
+pub(crate) fn refused(o: &std::process::Output) -> String {
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.starts_with("error: "), "{err}");
@@ -54,7 +59,7 @@ fn results(row: &[String], header: &[String]) -> Vec<String> {
 
 /// Scripted only (no failure process): every trial is the same whatever its
 /// seed, so a grid point's results do not depend on its index in the grid.
-const SCRIPTED: &str = r#"name = "scripted"
+pub(crate) const SCRIPTED: &str = r#"name = "scripted"
 horizon = "6h"
 [[events]]
 at = "1h"
@@ -541,130 +546,4 @@ fn issue_11_sweep_replay_lines_carry_its_set() {
     ok(&o);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(v["data_loss_events"].as_u64().unwrap() >= 1, "{v}");
-}
-
-// See: issue 11
-#[test]
-fn issue_11_sweep_ends_with_a_summary_line() {
-    // Unless --quiet: points, trials, wall time and rate in one line (the bar
-    // itself only draws on a terminal, which a test is not).
-    let dir = tempfile::tempdir().unwrap();
-    let sc = write(dir.path(), "scripted.toml", SCRIPTED);
-    let out = dir.path().join("s.csv");
-    let o = sweep(
-        &sc,
-        &[
-            "--trials",
-            "5",
-            "--vary",
-            "cluster.detection_delay=0s,1m,1h",
-        ],
-        &out,
-        true,
-    );
-    ok(&o);
-    let err = String::from_utf8_lossy(&o.stderr);
-    let line = err.lines().find(|l| l.starts_with("sweep: ")).unwrap_or("");
-    assert!(
-        line.starts_with("sweep: 3 points, 15 trials in ") && line.ends_with(" trials/s)"),
-        "{err}"
-    );
-    let o = sweep(&sc, &["--trials", "5"], &out, false);
-    ok(&o);
-    assert!(
-        o.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
-// See: issue 11
-#[test]
-fn issue_11_completions_and_man_page() {
-    // Generated from the clap definitions: every subcommand must appear.
-    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
-        let o = bin().args(["completions", shell]).output().unwrap();
-        ok(&o);
-        let s = String::from_utf8_lossy(&o.stdout);
-        assert!(
-            s.contains("aurora-sim") && s.contains("vary-together"),
-            "{shell}"
-        );
-    }
-    let o = bin().args(["completions", "tcsh"]).output().unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    let o = bin().arg("man").output().unwrap();
-    ok(&o);
-    let page = String::from_utf8_lossy(&o.stdout);
-    assert!(page.starts_with(".ie") || page.starts_with(".TH"), "{page}");
-    for sub in [
-        "RUN",
-        "CHECK",
-        "SWEEP",
-        "MERGE",
-        "ANALYZE",
-        "PLOT TIMELINE",
-        "PLOT SWEEP",
-    ] {
-        assert!(
-            page.contains(&format!(".SH \"AURORA\\-SIM {sub}\"")),
-            "{sub}"
-        );
-    }
-    assert!(page.contains("vary\\-together"));
-}
-
-// See: issue 11
-#[test]
-fn issue_11_every_help_ends_with_an_example() {
-    for sub in [
-        &["run"][..],
-        &["check"],
-        &["sweep"],
-        &["merge"],
-        &["analyze"],
-        &["plot", "timeline"],
-        &["plot", "sweep"],
-        &["completions"],
-        &["man"],
-    ] {
-        let o = bin().args(sub).arg("--help").output().unwrap();
-        ok(&o);
-        let help = String::from_utf8_lossy(&o.stdout);
-        let (_, example) = help
-            .rsplit_once("\nExample:\n")
-            .unwrap_or_else(|| panic!("{sub:?}: {help}"));
-        assert!(
-            example
-                .trim_start()
-                .starts_with(&format!("aurora-sim {}", sub.join(" "))),
-            "{sub:?}: {example}"
-        );
-    }
-}
-
-// See: issue 11
-#[test]
-fn issue_11_analyze_offers_no_seed_or_horizon() {
-    // A long-run exact answer depends on neither; offering them suggested
-    // otherwise. A file without a horizon is fine for analyze.
-    let sc = scenarios().join("fleet-rates.toml");
-    for flag in [&["--seed", "3"][..], &["--horizon", "1y"]] {
-        let o = bin().arg("analyze").arg(&sc).args(flag).output().unwrap();
-        let err = refused(&o);
-        assert!(err.contains("unexpected argument"), "{err}");
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let f = write(
-        dir.path(),
-        "nohorizon.toml",
-        "name = \"n\"\n[failures.node_loss]\nevery = \"1y\"\n",
-    );
-    let o = bin()
-        .arg("analyze")
-        .arg(&f)
-        .arg("--approx")
-        .output()
-        .unwrap();
-    ok(&o);
 }

@@ -208,7 +208,7 @@ pub fn grid(axes: &[Axis]) -> Vec<Vec<Assignment>> {
                 (0..len).map(move |i| {
                     let mut q = p.clone();
                     for axis in dim {
-                        q.push(Assignment::new(flag(axis), &axis.key, &axis.values[i]));
+                        q.push(Assignment::new(flag(dim), &axis.key, &axis.values[i]));
                     }
                     q
                 })
@@ -218,9 +218,10 @@ pub fn grid(axes: &[Axis]) -> Vec<Vec<Assignment>> {
     points
 }
 
-/// The flag an axis came from, for messages.
-fn flag(axis: &Axis) -> &'static str {
-    if axis.paired {
+/// The flag a dimension came from, for messages (a group of one reads the
+/// same either way).
+fn flag(dim: &[Axis]) -> &'static str {
+    if dim.len() > 1 {
         "--vary-together"
     } else {
         "--vary"
