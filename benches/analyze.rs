@@ -18,18 +18,11 @@ fn bench_analyze(c: &mut Criterion) {
     });
     // V = 9: three AZs of three nodes, writes 6/9, reads 4/9 (110,847 states).
     let sets = [
-        Assignment::new("cluster.nodes_per_az", "3"),
-        Assignment::new("cluster.write_quorum", "6"),
-        Assignment::new("cluster.read_quorum", "4"),
+        Assignment::new("--set", "cluster.nodes_per_az", "3"),
+        Assignment::new("--set", "cluster.write_quorum", "6"),
+        Assignment::new("--set", "cluster.read_quorum", "4"),
     ];
-    let sc = parse_with(
-        ALL_FOUR,
-        "all-four.toml",
-        &sets,
-        "--set",
-        &Overrides::default(),
-    )
-    .unwrap();
+    let sc = parse_with(ALL_FOUR, "all-four.toml", &sets, &Overrides::default()).unwrap();
     g.bench_function("3x3-all-four-processes", |b| {
         b.iter(|| black_box(analyze(&sc.config, false).unwrap()))
     });

@@ -3,9 +3,8 @@
 //! loop of `simulate` calls as the per-thread reference.
 
 use aurora_sim::analysis::run::simulate;
-use aurora_sim::analysis::sweep::{Plan, Shard, execute, trial_seed};
+use aurora_sim::analysis::sweep::{Plan, Progress, Shard, execute, trial_seed};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use indicatif::ProgressBar;
 use std::hint::black_box;
 
 const TRIALS: u64 = 20_000;
@@ -13,7 +12,8 @@ const TRIALS: u64 = 20_000;
 fn bench_sweep(c: &mut Criterion) {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/baseline.toml");
     let src = std::fs::read_to_string(path).unwrap();
-    let plan = Plan::new(path, &src, vec![], TRIALS, None, Shard::ALL).expect("baseline plan");
+    let plan =
+        Plan::new(path, &src, vec![], vec![], TRIALS, None, Shard::ALL).expect("baseline plan");
     let sc = &plan.points[0].1;
     let mut g = c.benchmark_group("sweep-baseline");
     g.throughput(Throughput::Elements(TRIALS));
@@ -27,7 +27,9 @@ fn bench_sweep(c: &mut Criterion) {
     });
     for threads in [1usize, 2] {
         g.bench_function(format!("threads-{threads}"), |b| {
-            b.iter(|| black_box(execute(&plan, Some(threads), &ProgressBar::hidden()).unwrap()))
+            b.iter(|| {
+                black_box(execute(&plan, Some(threads), &Progress::new(&plan, true)).unwrap())
+            })
         });
     }
     g.finish();

@@ -18,26 +18,60 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Replay one run of a scenario and report availability and data loss.
+    #[command(
+        after_help = "Example:\n  aurora-sim run scenarios/az-plus-one.toml --seed 7 --plot run.svg"
+    )]
     Run(RunArgs),
     /// Validate a scenario and print what it sets up.
+    #[command(
+        after_help = "Example:\n  aurora-sim check scenarios/baseline.toml --set cluster.nodes_per_az=3"
+    )]
     Check(CheckArgs),
     /// Monte Carlo over a grid of scenario values; one CSV row per grid point.
+    #[command(
+        after_help = "Example:\n  aurora-sim sweep scenarios/fleet-rates.toml --trials 1000 \\\n    \
+        --vary-together cluster.nodes_per_az=1,2 --vary-together cluster.write_quorum=2,4 \\\n    \
+        --vary cluster.repair_time=1h,6h,1d --out sweep.csv"
+    )]
     Sweep(SweepArgs),
     /// Combine the partial files of a sharded sweep into its CSV.
+    #[command(after_help = "Example:\n  aurora-sim merge part-1.json part-2.json --out sweep.csv")]
     Merge(MergeArgs),
     /// Exact long-run availability and mean time to data loss (Markov chain).
+    #[command(
+        after_help = "Example:\n  aurora-sim analyze scenarios/fleet-rates.toml --set failures.node_loss.every=10y"
+    )]
     Analyze(AnalyzeArgs),
     /// Draw a timeline or sweep CSV as SVG.
     #[command(subcommand)]
     Plot(PlotCommand),
+    /// Print a shell completion script to stdout.
+    #[command(
+        after_help = "Example:\n  aurora-sim completions bash > ~/.local/share/bash-completion/completions/aurora-sim"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) to stdout.
+    #[command(after_help = "Example:\n  aurora-sim man > aurora-sim.1 && man ./aurora-sim.1")]
+    Man,
+}
+
+/// `aurora-sim completions`.
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    pub shell: clap_complete::Shell,
 }
 
 /// `aurora-sim plot …`.
 #[derive(Subcommand, Debug)]
 pub enum PlotCommand {
     /// Swimlanes per replica from a `run --timeline` CSV.
+    #[command(after_help = "Example:\n  aurora-sim plot timeline timeline.csv --out timeline.svg")]
     Timeline(PlotTimelineArgs),
     /// A sweep column against a varied key, with 95 % intervals.
+    #[command(
+        after_help = "Example:\n  aurora-sim plot sweep sweep.csv --x cluster.repair_time --y p_data_loss --out loss.svg"
+    )]
     Sweep(PlotSweepArgs),
 }
 
@@ -90,7 +124,8 @@ pub struct ScenarioArgs {
     /// Simulated time of one run, e.g. 30d (overrides the file's `horizon`).
     #[arg(long)]
     pub horizon: Option<String>,
-    /// Set a dotted scenario key, e.g. `--set failures.node_loss.every=2y` (repeatable).
+    /// Set a dotted scenario key to a TOML value, e.g. `--set failures.node_loss.every=2y`
+    /// or `--set 'cluster.azs=["a","b","c","d"]'` (repeatable; applied before validation).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
 }
@@ -132,10 +167,21 @@ pub struct SweepArgs {
     /// Trials (independent runs) per grid point.
     #[arg(long)]
     pub trials: u64,
-    /// A key and its values: `KEY=1y,2y,5y`, `KEY=lin:START:STOP:N` or
-    /// `KEY=log:START:STOP:N` (repeatable: the grid is their product).
+    /// A key and its values: `KEY=1y,2y,5y`, `KEY=lin:START:STOP:N`,
+    /// `KEY=log:START:STOP:N`, or a TOML array for values with commas in
+    /// them: `cluster.azs=[["a","b","c"],["a","b","c","d"]]` (repeatable:
+    /// the grid is their product).
     #[arg(long, value_name = "KEY=VALUES")]
     pub vary: Vec<String>,
+    /// Keys that move in step: lists of equal length, value i of each in
+    /// grid point i (repeatable; the group is one dimension of the grid,
+    /// outermost, crossed with every --vary).
+    #[arg(long, value_name = "KEY=VALUES")]
+    pub vary_together: Vec<String>,
+    /// Set a dotted scenario key at every grid point, e.g.
+    /// `--set cluster.repair_progress=resume` (repeatable; TOML values).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
     /// Base seed (default: the scenario's).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -169,12 +215,16 @@ pub struct MergeArgs {
     pub out: PathBuf,
 }
 
-/// `aurora-sim analyze`.
+/// `aurora-sim analyze`: no `--seed` or `--horizon`, which a long-run exact
+/// answer does not depend on.
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {
-    /// Scenario and overrides.
-    #[command(flatten)]
-    pub scenario: ScenarioArgs,
+    /// Scenario file (TOML); its `horizon` and `seed` are not used.
+    pub scenario: PathBuf,
+    /// Set a dotted scenario key to a TOML value, e.g. `--set failures.node_loss.every=2y`
+    /// (repeatable; applied before validation).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
     /// Print one JSON object instead of the report.
     #[arg(long)]
     pub json: bool,

@@ -27,6 +27,13 @@ pub fn dispatch(cmd: Command) -> Result<String, Error> {
         Command::Merge(a) => merge_cmd(a),
         Command::Analyze(a) => analyze_cmd(a),
         Command::Plot(p) => plot_cmd(p),
+        Command::Completions(a) => String::from_utf8(crate::manual::completions(a.shell))
+            .map_err(|e| Error::Internal(format!("completion script: {e}"))),
+        Command::Man => crate::manual::man_page()
+            .map_err(|e| Error::Internal(format!("cannot render the man page: {e}")))
+            .and_then(|v| {
+                String::from_utf8(v).map_err(|e| Error::Internal(format!("man page: {e}")))
+            }),
     }
 }
 
@@ -46,15 +53,15 @@ fn load(a: &ScenarioArgs) -> Result<Scenario, Error> {
         horizon,
         seed: a.seed,
     };
-    let sets = a
-        .set
-        .iter()
-        .map(|s| {
-            Assignment::parse(s)
-                .ok_or_else(|| Error::flag("--set", format!("`{s}` is not KEY=VALUE")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(scenario::load_with(&a.scenario, &sets, "--set", &ov)?)
+    let sets = parse_sets(&a.set)?;
+    Ok(scenario::load_with(&a.scenario, &sets, &ov)?)
+}
+
+/// `--set KEY=VALUE` flags, each checked (a bad TOML value names the key).
+fn parse_sets(args: &[String]) -> Result<Vec<Assignment>, Error> {
+    args.iter()
+        .map(|s| Assignment::parse("--set", s).map_err(|m| Error::flag("--set", m)))
+        .collect()
 }
 
 /// Checks the outputs, creates their temporary files (proving each folder
@@ -164,33 +171,35 @@ fn check_cmd(a: CheckArgs) -> Result<String, Error> {
 fn sweep_cmd(a: SweepArgs) -> Result<String, Error> {
     let threads = sweep::threads(a.threads)?;
     let mut files = open_outputs(&[("--out", &a.out, Format::Any)], &[&a.scenario])?;
-    let axes = a
-        .vary
-        .iter()
-        .map(|v| sweep::parse_vary(v))
-        .collect::<Result<Vec<_>, _>>()?;
+    // The paired group is the outermost dimension, then each --vary.
+    let mut axes = sweep::parse_together(&a.vary_together)?;
+    for v in &a.vary {
+        axes.push(sweep::parse_vary(v)?);
+    }
+    let sets = parse_sets(&a.set)?;
     let shard = a.shard.as_deref().map(Shard::parse).transpose()?;
     let (src, label) = scenario::read(&a.scenario)?;
     let plan = Plan::new(
         &label,
         &src,
+        sets,
         axes,
         a.trials,
         a.seed,
         shard.unwrap_or(Shard::ALL),
     )?;
     plan.check_work(a.max_events.unwrap_or(work::DEFAULT_MAX_EVENTS))?;
-    let (lo, hi) = plan.shard.trials(plan.trials);
-    let pb = sweep::progress_bar((hi - lo) * plan.points.len() as u64, a.quiet);
-    let stats = sweep::execute(&plan, threads, &pb)?;
-    pb.finish_and_clear();
+    let progress = sweep::Progress::new(&plan, a.quiet);
+    let stats = sweep::execute(&plan, threads, &progress)?;
+    let summary = progress.finish();
     let bytes = match shard {
         Some(_) => Part::new(&plan, &stats).render(),
         None => sweep::render_csv(&plan.axes, &stats)?,
     };
     fill(&mut files[0], &bytes)?;
     file::commit_all(files, a.quiet)?;
-    if !a.quiet {
+    if let Some(line) = summary {
+        eprintln!("{line}");
         eprint!("{}", sweep::replay_hints(&plan, &stats));
     }
     Ok(String::new())
@@ -213,8 +222,28 @@ fn merge_cmd(a: MergeArgs) -> Result<String, Error> {
 }
 
 fn analyze_cmd(a: AnalyzeArgs) -> Result<String, Error> {
-    let sc = load(&a.scenario)?;
-    let path = a.scenario.scenario.display().to_string();
+    let args = ScenarioArgs {
+        scenario: a.scenario.clone(),
+        seed: None,
+        horizon: None,
+        set: a.set.clone(),
+    };
+    // The answer is for the long run: a file's horizon is checked when it
+    // has one, and not required (analyze offers no --horizon to supply it).
+    let sc = match load(&args) {
+        Err(Error::Input(e))
+            if e.key.as_deref() == Some("horizon") && e.message.starts_with("missing") =>
+        {
+            let sets = parse_sets(&a.set)?;
+            let ov = Overrides {
+                horizon: Some(crate::time::SimTime::MAX),
+                seed: None,
+            };
+            scenario::load_with(&a.scenario, &sets, &ov)?
+        }
+        r => r?,
+    };
+    let path = a.scenario.display().to_string();
     let started = Instant::now();
     let result = markov::analyze(&sc.config, a.approx).map_err(|e| e.into_error(&path))?;
     let wall = started.elapsed().as_secs_f64();

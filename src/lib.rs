@@ -30,6 +30,7 @@ pub mod cli;
 pub mod commands;
 pub mod engine;
 pub mod error;
+pub mod manual;
 pub mod model;
 pub mod output;
 pub mod scenario;

@@ -293,5 +293,7 @@ fn kind(cmd: &Command) -> &'static str {
         Command::Analyze(_) => "analyze",
         Command::Plot(aurora_sim::cli::PlotCommand::Timeline(_)) => "plot timeline",
         Command::Plot(_) => "plot sweep",
+        Command::Completions(_) => "completions",
+        Command::Man => "man",
     }
 }

@@ -1,7 +1,7 @@
 //! The work an input asks for, estimated from the scenario the tool would
 //! load, so that each input stays fast (SPEC sets no limit of its own yet).
 
-use aurora_sim::analysis::sweep::{Shard, grid, parse_vary};
+use aurora_sim::analysis::sweep::{Shard, dimensions, grid, parse_together, parse_vary};
 use aurora_sim::cli::{Command, ScenarioArgs};
 use aurora_sim::model::{Dist, Process, Quorum};
 use aurora_sim::scenario::{self, Assignment, Overrides, Scenario};
@@ -68,16 +68,19 @@ fn load(a: &ScenarioArgs) -> Option<Scenario> {
         Some(h) => Some(parse_duration(h).ok().filter(|t| t.0 > 0)?),
         None => None,
     };
-    let sets = a
-        .set
-        .iter()
-        .map(|s| Assignment::parse(s))
-        .collect::<Option<Vec<_>>>()?;
+    let sets = parse_sets(&a.set)?;
     let ov = Overrides {
         horizon,
         seed: a.seed,
     };
-    scenario::load_with(&a.scenario, &sets, "--set", &ov).ok()
+    scenario::load_with(&a.scenario, &sets, &ov).ok()
+}
+
+/// `--set` flags as the tool reads them (None: it refuses one).
+fn parse_sets(set: &[String]) -> Option<Vec<Assignment>> {
+    set.iter()
+        .map(|s| Assignment::parse("--set", s).ok())
+        .collect()
 }
 
 /// The plan of a command, or None when the tool should refuse it anyway
@@ -104,7 +107,27 @@ pub fn plan(cmd: &Command) -> Option<Plan> {
             p.events = 0.0;
             p
         }),
-        Command::Analyze(a) => single(&a.scenario, f64::INFINITY).map(|mut p| {
+        Command::Analyze(a) => {
+            // analyze has no --seed or --horizon, and needs no horizon in the file.
+            let sets = parse_sets(&a.set)?;
+            let sc = match scenario::load_with(&a.scenario, &sets, &Overrides::default()) {
+                Err(e)
+                    if e.key.as_deref() == Some("horizon") && e.message.starts_with("missing") =>
+                {
+                    let ov = Overrides {
+                        horizon: Some(aurora_sim::time::SimTime::MAX),
+                        seed: None,
+                    };
+                    scenario::load_with(&a.scenario, &sets, &ov).ok()?
+                }
+                r => r.ok()?,
+            };
+            Some(Plan {
+                events: 0.0,
+                scenarios: vec![sc],
+            })
+        }
+        .map(|mut p: Plan| {
             let v = p.scenarios[0].config.layout.replicas();
             p.events = if v > MAX_ANALYZE_REPLICAS {
                 f64::INFINITY
@@ -114,15 +137,14 @@ pub fn plan(cmd: &Command) -> Option<Plan> {
             p
         }),
         Command::Sweep(a) => {
-            let axes = a
-                .vary
+            let mut axes = parse_together(&a.vary_together).ok()?;
+            for v in &a.vary {
+                axes.push(parse_vary(v).ok()?);
+            }
+            let sets = parse_sets(&a.set)?;
+            let points = dimensions(&axes)
                 .iter()
-                .map(|v| parse_vary(v))
-                .collect::<Result<Vec<_>, _>>()
-                .ok()?;
-            let points = axes
-                .iter()
-                .try_fold(1u64, |n, a| n.checked_mul(a.values.len() as u64));
+                .try_fold(1u64, |n, d| n.checked_mul(d[0].values.len() as u64));
             if points.is_none_or(|n| n > MAX_POINTS) {
                 return Some(Plan {
                     events: f64::INFINITY,
@@ -143,8 +165,9 @@ pub fn plan(cmd: &Command) -> Option<Plan> {
                 events: 0.0,
                 scenarios: Vec::new(),
             };
-            for sets in grid(&axes) {
-                let sc = scenario::parse_with(&src, &label, &sets, "--vary", &ov).ok()?;
+            for values in grid(&axes) {
+                let all = [&sets[..], &values[..]].concat();
+                let sc = scenario::parse_with(&src, &label, &all, &ov).ok()?;
                 plan.events += (hi - lo) as f64 * events(&sc);
                 plan.scenarios.push(sc);
             }
@@ -153,9 +176,11 @@ pub fn plan(cmd: &Command) -> Option<Plan> {
             }
             Some(plan)
         }
-        Command::Merge(_) | Command::Plot(_) => Some(Plan {
-            events: 0.0,
-            scenarios: Vec::new(),
-        }),
+        Command::Merge(_) | Command::Plot(_) | Command::Completions(_) | Command::Man => {
+            Some(Plan {
+                events: 0.0,
+                scenarios: Vec::new(),
+            })
+        }
     }
 }

@@ -1,11 +1,14 @@
 //! Scenario files: load TOML, validate every value with its file position, and
 //! produce a typed [`Scenario`] whose [`Config`] drives the model.
 
+pub(crate) mod assign;
 mod events;
 mod raw;
 mod suggest;
 mod validate;
 pub mod work;
+
+pub use assign::{Assignment, describe, parse_with};
 
 use crate::error::InputError;
 use crate::model::Config;
@@ -124,7 +127,7 @@ fn key_at(src: &str, at: usize) -> Option<String> {
 }
 
 /// A TOML syntax, type or unknown-key error, located.
-fn toml_error(src: &str, label: &str, e: &toml::de::Error) -> InputError {
+pub(crate) fn toml_error(src: &str, label: &str, e: &toml::de::Error) -> InputError {
     let message = e.message().trim().to_string();
     let message = message
         .replace("unknown field", "unknown key")
@@ -196,6 +199,21 @@ fn deepest_line(src: &str) -> usize {
     best.1
 }
 
+/// Reads a scenario file and applies `sets` (see [`parse_with`]).
+pub fn load_with(path: &Path, sets: &[Assignment], ov: &Overrides) -> Result<Scenario, InputError> {
+    let (src, label) = read(path)?;
+    parse_with(&src, &label, sets, ov)
+}
+
+/// The file's text and its label for messages.
+pub fn read(path: &Path) -> Result<(String, String), InputError> {
+    let label = path.display().to_string();
+    let bytes = std::fs::read(path)
+        .map_err(|e| InputError::new(&label, format!("cannot read file: {e}")))?;
+    let src = String::from_utf8(bytes).map_err(|_| InputError::new(&label, "not UTF-8 text"))?;
+    Ok((src, label))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,127 +268,4 @@ mod tests {
             Some("cluster")
         );
     }
-}
-
-/// A `KEY=VALUE` assignment to a dotted scenario key (`--set`, `--vary`).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Assignment {
-    /// Dotted key, e.g. `failures.node_loss.every`.
-    pub key: String,
-    /// The value as typed.
-    pub text: String,
-    /// The value as TOML: integer, float, boolean, else string.
-    pub value: toml::Value,
-}
-
-impl Assignment {
-    /// An assignment of `text` (typed as TOML would read it) to `key`.
-    pub fn new(key: &str, text: &str) -> Assignment {
-        let value = if let Ok(i) = text.parse::<i64>() {
-            toml::Value::Integer(i)
-        } else if let Ok(f) = text
-            .parse::<f64>()
-            .map_err(|_| ())
-            .and_then(|f| if f.is_finite() { Ok(f) } else { Err(()) })
-        {
-            toml::Value::Float(f)
-        } else if text == "true" || text == "false" {
-            toml::Value::Boolean(text == "true")
-        } else {
-            toml::Value::String(text.to_string())
-        };
-        Assignment {
-            key: key.to_string(),
-            text: text.to_string(),
-            value,
-        }
-    }
-
-    /// Parses `KEY=VALUE`.
-    pub fn parse(arg: &str) -> Option<Assignment> {
-        let (k, v) = arg.split_once('=')?;
-        let k = k.trim();
-        (!k.is_empty()).then(|| Assignment::new(k, v.trim()))
-    }
-}
-
-/// Renders assignments as `k=v, k2=v2` for messages.
-pub fn describe(sets: &[Assignment]) -> String {
-    sets.iter()
-        .map(|a| format!("{}={}", a.key, a.text))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn set_dotted(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<(), String> {
-    let mut parts: Vec<&str> = key.split('.').collect();
-    let last = parts.pop().filter(|s| !s.is_empty()).ok_or("empty key")?;
-    let mut t = table;
-    for p in parts {
-        if p.is_empty() {
-            return Err(format!("`{key}` is not a dotted key"));
-        }
-        let entry = t
-            .entry(p.to_string())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        t = entry
-            .as_table_mut()
-            .ok_or_else(|| format!("`{p}` in `{key}` is not a table"))?;
-    }
-    t.insert(last.to_string(), value);
-    Ok(())
-}
-
-/// Validates scenario text with `sets` applied on top. The file alone must be
-/// valid (its errors keep their positions); errors caused by the assignments
-/// are reported against `flag` (e.g. `--vary`) with the values named.
-pub fn parse_with(
-    src: &str,
-    label: &str,
-    sets: &[Assignment],
-    flag: &str,
-    ov: &Overrides,
-) -> Result<Scenario, InputError> {
-    let mut base_ov = ov.clone();
-    if sets.iter().any(|a| a.key == "horizon") && base_ov.horizon.is_none() {
-        // The horizon comes from the assignment; any value checks the rest.
-        base_ov.horizon = Some(SimTime::MAX);
-    }
-    let base = parse(src, label, &base_ov)?;
-    if sets.is_empty() {
-        return Ok(base);
-    }
-    let mut table: toml::Table = toml::from_str(src).map_err(|e| toml_error(src, label, &e))?;
-    let at = || format!("{flag} {}", describe(sets));
-    for a in sets {
-        set_dotted(&mut table, &a.key, a.value.clone())
-            .map_err(|m| InputError::new(at(), m).with_key(&a.key))?;
-    }
-    let text = toml::to_string(&table).map_err(|e| InputError::new(at(), e.to_string()))?;
-    parse(&text, label, ov).map_err(|e| InputError {
-        path: at(),
-        location: None,
-        key: e.key,
-        message: e.message,
-    })
-}
-
-/// Reads a scenario file and applies `sets` (see [`parse_with`]).
-pub fn load_with(
-    path: &Path,
-    sets: &[Assignment],
-    flag: &str,
-    ov: &Overrides,
-) -> Result<Scenario, InputError> {
-    let (src, label) = read(path)?;
-    parse_with(&src, &label, sets, flag, ov)
-}
-
-/// The file's text and its label for messages.
-pub fn read(path: &Path) -> Result<(String, String), InputError> {
-    let label = path.display().to_string();
-    let bytes = std::fs::read(path)
-        .map_err(|e| InputError::new(&label, format!("cannot read file: {e}")))?;
-    let src = String::from_utf8(bytes).map_err(|_| InputError::new(&label, "not UTF-8 text"))?;
-    Ok((src, label))
 }

@@ -3,6 +3,8 @@
 mod analyze;
 mod bad_input;
 mod check;
+mod help;
+mod interface;
 mod limits;
 mod merge;
 mod outputs;

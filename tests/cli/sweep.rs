@@ -47,17 +47,20 @@ fn csv_is_identical_for_any_thread_count() {
     assert_eq!(outs[0], outs[2]);
     let r = rows(&dir.path().join("t1.csv"));
     assert_eq!(r.len(), 5, "header + 2×2 grid");
+    // Each duration key is followed by its value in seconds (issue 11).
     assert_eq!(
-        r[0][..3],
+        r[0][..5],
         [
             "failures.node_loss.every",
+            "failures.node_loss.every_seconds",
             "cluster.detection_delay",
+            "cluster.detection_delay_seconds",
             "trials"
         ]
     );
-    assert_eq!(r[0].len(), 2 + 13);
-    assert_eq!(r[1][..3], ["12h", "0s", "60"]);
-    assert_eq!(r[4][..2], ["5d", "1h"]);
+    assert_eq!(r[0].len(), 4 + 13);
+    assert_eq!(r[1][..5], ["12h", "43200", "0s", "0", "60"]);
+    assert_eq!(r[4][..4], ["5d", "432000", "1h", "3600"]);
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! What a sweep may ask for, checked before any work: grid points, shards,
 //! threads, trials × points, and the estimated events.
 
-use super::{Axis, Plan};
+use super::{Axis, Plan, dimensions};
 use crate::error::Error;
 use crate::scenario::work;
 
@@ -48,16 +48,21 @@ pub fn threads(t: Option<usize>) -> Result<Option<usize>, Error> {
 }
 
 /// The number of grid points, refused above [`MAX_GRID_POINTS`] before any
-/// is built (the product is computed with checked arithmetic).
+/// is built (the product is computed with checked arithmetic). A
+/// `--vary-together` group counts once: its axes move in step.
 pub fn grid_size(axes: &[Axis]) -> Result<u64, Error> {
+    let dims: Vec<u64> = dimensions(axes)
+        .iter()
+        .map(|d| d[0].values.len() as u64)
+        .collect();
     let mut size: u64 = 1;
-    for a in axes {
+    for &len in &dims {
         size = size
-            .checked_mul(a.values.len() as u64)
+            .checked_mul(len)
             .filter(|&n| n <= MAX_GRID_POINTS)
             .ok_or_else(|| {
-                let estimate = axes.iter().map(|a| a.values.len() as f64).product::<f64>();
-                let sizes: Vec<String> = axes.iter().map(|a| a.values.len().to_string()).collect();
+                let estimate = dims.iter().map(|&n| n as f64).product::<f64>();
+                let sizes: Vec<String> = dims.iter().map(u64::to_string).collect();
                 Error::flag(
                     "--vary",
                     format!(
@@ -97,7 +102,7 @@ impl Plan {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Shard, parse_vary};
+    use super::super::{Shard, parse_together, parse_vary};
     use super::*;
 
     // See: issue 11
@@ -113,7 +118,7 @@ mod tests {
             index: 1,
             count: 10,
         };
-        let e = Plan::new("x.toml", src, vec![], 5, None, shard)
+        let e = Plan::new("x.toml", src, vec![], vec![], 5, None, shard)
             .err()
             .unwrap();
         assert!(e.to_string().contains("N ≤ --trials"), "{e}");
@@ -142,7 +147,7 @@ mod tests {
         // and the CSV held trials = 0 and NaN.
         let src = "name = \"x\"\nhorizon = \"1d\"\n";
         let axes = vec![parse_vary("cluster.write_quorum=4,5").unwrap()];
-        let e = Plan::new("x.toml", src, axes, 1 << 63, None, Shard::ALL)
+        let e = Plan::new("x.toml", src, vec![], axes, 1 << 63, None, Shard::ALL)
             .err()
             .unwrap();
         assert!(e.to_string().contains("more than 2^64 trials"), "{e}");
@@ -163,5 +168,17 @@ mod tests {
                 .to_string()
                 .contains("at most")
         );
+    }
+
+    // See: issue 11
+    #[test]
+    fn issue_11_paired_axes_count_once_against_the_cap() {
+        // Two 1,000-value lists varied together are 1,000 points, not 10^6;
+        // with a third ordinary axis of 1,000 the product passes the cap.
+        let mut axes = parse_together(&["a=lin:1:2:1000".into(), "b=lin:1:2:1000".into()]).unwrap();
+        assert_eq!(grid_size(&axes).unwrap(), 1000);
+        axes.push(parse_vary("c=lin:1:2:1000").unwrap());
+        let e = grid_size(&axes).unwrap_err().to_string();
+        assert!(e.contains("1000 × 1000 = 1e6 grid points"), "{e}");
     }
 }

@@ -6,8 +6,13 @@
 //! integers (see [`super::stats`]), so neither thread count, scheduling nor
 //! sharding can change a byte of the output.
 
+mod axes;
 mod limits;
 mod part;
+mod progress;
+
+pub use axes::{Axis, dimensions, grid, parse_together, parse_vary};
+pub use progress::Progress;
 
 pub use limits::{
     MAX_GRID_POINTS, MAX_SHARDS, MAX_THREADS_PER_CORE, grid_size, max_threads, threads,
@@ -19,153 +24,14 @@ use super::run::simulate;
 use super::stats::{Moments, wilson};
 use crate::error::Error;
 use crate::model::RunStats;
-use crate::output::secs_exact_us;
+use crate::output::{secs_exact, secs_exact_us};
 use crate::scenario::{Assignment, Overrides, Scenario, parse_with};
-use crate::time::parse_duration;
-use indicatif::{ProgressBar, ProgressStyle};
+use crate::time::{duration_from_int_secs, duration_from_secs, parse_duration};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
 /// Trials run as one unit of parallel work.
 const CHUNK: u64 = 16;
-
-/// One `--vary KEY=VALUES` axis.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Axis {
-    /// Dotted scenario key.
-    pub key: String,
-    /// Values as text, in order.
-    pub values: Vec<String>,
-}
-
-/// Splits `"12.5GiB"` into (12.5, "GiB").
-fn split_unit(s: &str) -> Option<(f64, &str)> {
-    let n = s
-        .find(|c: char| !(c.is_ascii_digit() || "+-.eE".contains(c)))
-        .unwrap_or(s.len());
-    let (num, unit) = s.split_at(n);
-    Some((num.parse().ok()?, unit))
-}
-
-/// A generated grid value as text: 6 significant digits, no exponent, no
-/// trailing zeros (the text is what the trials use, so nothing is hidden).
-fn number_text(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 9e15 {
-        return format!("{}", v as i64);
-    }
-    let prec = (5 - v.abs().log10().floor() as i64).clamp(0, 15) as usize;
-    let s = format!("{v:.prec$}");
-    let s = if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        &s
-    };
-    s.to_string()
-}
-
-/// Parses `KEY=VALUES`: a comma list, `lin:START:STOP:N` or `log:START:STOP:N`
-/// (START and STOP may carry a unit, the same on both: `log:1y:100y:5`).
-pub fn parse_vary(arg: &str) -> Result<Axis, Error> {
-    let bad = |m: String| Error::flag("--vary", m);
-    let (key, spec) = arg
-        .split_once('=')
-        .map(|(k, v)| (k.trim(), v.trim()))
-        .filter(|(k, v)| !k.is_empty() && !v.is_empty())
-        .ok_or_else(|| {
-            bad(format!(
-                "`{arg}` is not KEY=VALUES (e.g. failures.node_loss.every=1y,2y,5y)"
-            ))
-        })?;
-    let values = if let Some(rest) = spec
-        .strip_prefix("lin:")
-        .or_else(|| spec.strip_prefix("log:"))
-    {
-        let log = spec.starts_with("log:");
-        let parts: Vec<&str> = rest.split(':').collect();
-        let [start, stop, n] = parts[..] else {
-            return Err(bad(format!(
-                "{key}={spec}: expected {}:START:STOP:N",
-                &spec[..3]
-            )));
-        };
-        let n: u64 = n.parse().ok().filter(|&n| n >= 1).ok_or_else(|| {
-            bad(format!(
-                "{key}={spec}: N = `{n}` must be a whole number ≥ 1"
-            ))
-        })?;
-        if n > MAX_GRID_POINTS {
-            return Err(bad(format!(
-                "{key}={spec}: N = {n} points; a sweep has at most {MAX_GRID_POINTS} grid points"
-            )));
-        }
-        let n = n as usize;
-        let (mut a, mut ua) = split_unit(start)
-            .ok_or_else(|| bad(format!("{key}={spec}: START `{start}` is not a number")))?;
-        let (mut b, ub) = split_unit(stop)
-            .ok_or_else(|| bad(format!("{key}={spec}: STOP `{stop}` is not a number")))?;
-        if ua != ub {
-            // Durations in different units (1d … 1y) are spaced in seconds.
-            match (parse_duration(start), parse_duration(stop)) {
-                (Ok(x), Ok(y)) => (a, b, ua) = (x.as_secs_f64(), y.as_secs_f64(), "s"),
-                _ => {
-                    return Err(bad(format!(
-                        "{key}={spec}: START and STOP need the same unit (`{ua}` vs `{ub}`)"
-                    )));
-                }
-            }
-        }
-        if log && (a <= 0.0 || b <= 0.0) {
-            return Err(bad(format!(
-                "{key}={spec}: log ranges need START and STOP > 0"
-            )));
-        }
-        (0..n)
-            .map(|i| {
-                let f = if n == 1 {
-                    0.0
-                } else {
-                    i as f64 / (n - 1) as f64
-                };
-                let v = match (i == 0, i + 1 == n, log) {
-                    (true, _, _) => a,
-                    (_, true, _) => b,
-                    (_, _, true) => (a.ln() + f * (b.ln() - a.ln())).exp(),
-                    (_, _, false) => a + f * (b - a),
-                };
-                format!("{}{ua}", number_text(v))
-            })
-            .collect()
-    } else {
-        let vals: Vec<String> = spec.split(',').map(|v| v.trim().to_string()).collect();
-        if vals.iter().any(String::is_empty) {
-            return Err(bad(format!("{key}={spec}: empty value in the list")));
-        }
-        vals
-    };
-    Ok(Axis {
-        key: key.to_string(),
-        values,
-    })
-}
-
-/// The Cartesian product of the axes, first axis outermost.
-pub fn grid(axes: &[Axis]) -> Vec<Vec<Assignment>> {
-    let mut points = vec![Vec::new()];
-    for axis in axes {
-        points = points
-            .into_iter()
-            .flat_map(|p| {
-                axis.values.iter().map(move |v| {
-                    let mut q = p.clone();
-                    q.push(Assignment::new(&axis.key, v));
-                    q
-                })
-            })
-            .collect();
-    }
-    points
-}
 
 /// Shard `index` (1-based) of `count`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -220,6 +86,8 @@ pub struct Plan {
     pub scenario_hash: u64,
     /// Scenario `name`.
     pub name: String,
+    /// `--set` assignments, applied to every point before its `--vary` values.
+    pub sets: Vec<Assignment>,
     /// Varied keys.
     pub axes: Vec<Axis>,
     /// Grid points: assignments and the scenario they give.
@@ -244,6 +112,7 @@ impl Plan {
     pub fn new(
         path: &str,
         src: &str,
+        sets: Vec<Assignment>,
         axes: Vec<Axis>,
         trials: u64,
         seed: Option<u64>,
@@ -255,6 +124,13 @@ impl Plan {
         for (i, a) in axes.iter().enumerate() {
             if axes[..i].iter().any(|b| b.key == a.key) {
                 return Err(Error::flag("--vary", format!("{} is varied twice", a.key)));
+            }
+            // Both would apply and the later would win: say so instead.
+            if sets.iter().any(|s| s.key == a.key) {
+                return Err(Error::flag(
+                    "--set",
+                    format!("{} is both set and varied; drop one of them", a.key),
+                ));
             }
         }
         let size = grid_size(&axes)?;
@@ -278,15 +154,15 @@ impl Plan {
             seed,
         };
         let mut points = Vec::new();
-        for sets in grid(&axes) {
-            let sc = parse_with(src, path, &sets, "--vary", &ov)?;
-            points.push((sets, sc));
+        for values in grid(&axes) {
+            let all = [&sets[..], &values[..]].concat();
+            let sc = parse_with(src, path, &all, &ov)?;
+            points.push((values, sc));
         }
         let base = parse_with(
             src,
             path,
-            &[],
-            "--vary",
+            &sets,
             &Overrides {
                 horizon: points.first().map(|p| p.1.horizon),
                 seed,
@@ -296,6 +172,7 @@ impl Plan {
             path: path.to_string(),
             scenario_hash: fnv1a(src.as_bytes()),
             name: base.name,
+            sets,
             axes,
             seed: seed.unwrap_or(base.seed),
             points,
@@ -373,32 +250,11 @@ pub(crate) fn merge_all(mut a: Vec<PointStats>, b: Vec<PointStats>) -> Vec<Point
     a
 }
 
-/// A progress bar on stderr with trials done, rate and ETA; hidden when
-/// stderr is not a terminal or `quiet`.
-pub fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
-    use std::io::IsTerminal;
-    if quiet || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let pb = ProgressBar::new(total);
-    if let Ok(style) =
-        ProgressStyle::with_template("{bar:40} {pos}/{len} trials  {rate} trials/s  ETA {eta}")
-    {
-        pb.set_style(style.with_key(
-            "rate",
-            |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                let _ = write!(w, "{:.0}", s.per_sec());
-            },
-        ));
-    }
-    pb
-}
-
 /// Runs this shard's trials of every point on `threads` threads (None: all cores).
 pub fn execute(
     plan: &Plan,
     threads: Option<usize>,
-    pb: &ProgressBar,
+    progress: &Progress,
 ) -> Result<Vec<PointStats>, Error> {
     let (lo, hi) = plan.shard.trials(plan.trials);
     let per_point = (hi - lo).div_ceil(CHUNK);
@@ -425,7 +281,7 @@ pub fn execute(
                         let st = simulate(&sc.config, trial_seed(plan.seed, p, t), sc.horizon)?;
                         acc[p as usize].add(t, &st);
                     }
-                    pb.inc(last - first);
+                    progress.add(p as usize, last - first);
                     Ok::<_, Error>(acc)
                 },
             )
@@ -439,7 +295,16 @@ pub fn execute(
 /// The sweep CSV: the varied keys, then the SPEC's columns, one row per point.
 pub fn render_csv(axes: &[Axis], stats: &[PointStats]) -> Result<Vec<u8>, Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header: Vec<String> = axes.iter().map(|a| a.key.clone()).collect();
+    // A duration key's column keeps the values as typed and is followed by
+    // `KEY_seconds`, the same values as exact numbers of seconds.
+    let seconds: Vec<bool> = axes.iter().map(|a| is_duration_key(&a.key)).collect();
+    let mut header: Vec<String> = Vec::new();
+    for (a, &secs) in axes.iter().zip(&seconds) {
+        header.push(a.key.clone());
+        if secs {
+            header.push(format!("{}_seconds", a.key));
+        }
+    }
     for c in [
         "trials",
         "write_availability_mean",
@@ -470,7 +335,13 @@ pub fn render_csv(axes: &[Axis], stats: &[PointStats]) -> Result<Vec<u8>, Error>
             [mean.to_string(), lo, hi]
         };
         let (plo, phi) = wilson(st.loss_trials, n);
-        let mut rec: Vec<String> = sets.iter().map(|a| a.text.clone()).collect();
+        let mut rec: Vec<String> = Vec::new();
+        for (a, &secs) in sets.iter().zip(&seconds) {
+            rec.push(a.text.clone());
+            if secs {
+                rec.push(seconds_of(&a.value).unwrap_or_default());
+            }
+        }
         rec.push(n.to_string());
         rec.extend(ci(&st.write));
         rec.extend(ci(&st.read));
@@ -490,14 +361,52 @@ pub fn render_csv(axes: &[Axis], stats: &[PointStats]) -> Result<Vec<u8>, Error>
         .map_err(|e| Error::Internal(format!("cannot format CSV: {e}")))
 }
 
+/// Timing and duration keys (the last part of a dotted key, or the part
+/// before a distribution's own duration: `cluster.repair_time.mean`).
+const DURATION_KEYS: [&str; 9] = [
+    "horizon",
+    "repair_time",
+    "detection_delay",
+    "catchup_time",
+    "restore_time",
+    "backup_lag",
+    "replace_down_after",
+    "every",
+    "lasts",
+];
+
+/// Whether a varied key holds a duration, so its column gets `KEY_seconds`.
+pub fn is_duration_key(key: &str) -> bool {
+    let mut parts = key.rsplit('.');
+    let last = parts.next().unwrap_or("");
+    DURATION_KEYS.contains(&last)
+        || (["mean", "value", "scale", "median"].contains(&last)
+            && parts.next().is_some_and(|p| DURATION_KEYS.contains(&p)))
+}
+
+/// Exact seconds of a duration value as the scenario reads it (a number of
+/// seconds or a string such as `"1h30m"`); None for a distribution table.
+fn seconds_of(v: &toml::Value) -> Option<String> {
+    let t = match v {
+        toml::Value::Integer(i) => duration_from_int_secs(*i),
+        toml::Value::Float(f) => duration_from_secs(*f),
+        toml::Value::String(s) => parse_duration(s),
+        _ => return None,
+    };
+    t.ok().map(secs_exact)
+}
+
 /// Lines telling how to replay the first data-losing trial of each point:
-/// the point's horizon and values as `--set`, shell-quoted, and its seed.
+/// the point's horizon, the sweep's `--set` and the point's values as
+/// `--set`, shell-quoted, and its seed.
 pub fn replay_hints(plan: &Plan, stats: &[PointStats]) -> String {
     let mut s = String::new();
     for (p, ((sets, sc), st)) in plan.points.iter().zip(stats).enumerate() {
         if let Some(t) = st.first_loss_trial {
-            let set: Vec<String> = sets
+            let set: Vec<String> = plan
+                .sets
                 .iter()
+                .chain(sets)
                 .map(|a| format!("{}={}", a.key, a.text))
                 .collect();
             let _ = writeln!(
@@ -525,57 +434,6 @@ pub fn replay_hints(plan: &Plan, stats: &[PointStats]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn vary_lists_and_ranges() {
-        assert_eq!(
-            parse_vary("a.b=1y,2y, 5y").unwrap().values,
-            ["1y", "2y", "5y"]
-        );
-        assert_eq!(parse_vary("k=lin:3:5:3").unwrap().values, ["3", "4", "5"]);
-        assert_eq!(
-            parse_vary("k=lin:0:1:5").unwrap().values,
-            ["0", "0.25", "0.5", "0.75", "1"]
-        );
-        assert_eq!(
-            parse_vary("k=log:1y:100y:3").unwrap().values,
-            ["1y", "10y", "100y"]
-        );
-        assert_eq!(parse_vary("k=lin:2:2:1").unwrap().values, ["2"]);
-        assert_eq!(
-            parse_vary("k=lin:1d:2w:3").unwrap().values,
-            ["86400s", "648000s", "1209600s"]
-        );
-        // 10^(1/3) = 2.15443469… → 6 significant digits.
-        assert_eq!(
-            parse_vary("k=log:1:10:4").unwrap().values,
-            ["1", "2.15443", "4.64159", "10"]
-        );
-        for bad in [
-            "k",
-            "=1",
-            "k=",
-            "k=lin:1:2",
-            "k=log:0:1:3",
-            "k=lin:1GiB:2d:3",
-            "k=lin:1:2:0",
-            "k=1,,2",
-        ] {
-            assert!(parse_vary(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn grid_is_row_major() {
-        let axes = vec![parse_vary("a=1,2").unwrap(), parse_vary("b=x,y,z").unwrap()];
-        let g = grid(&axes);
-        let text: Vec<String> = g.iter().map(|p| crate::scenario::describe(p)).collect();
-        assert_eq!(text[0], "a=1, b=x");
-        assert_eq!(text[2], "a=1, b=z");
-        assert_eq!(text[3], "a=2, b=x");
-        assert_eq!(g.len(), 6);
-        assert_eq!(grid(&[]).len(), 1);
-    }
 
     #[test]
     fn shards_cover_every_trial_once() {

@@ -8,7 +8,7 @@
 //! probability outside [0, 1].
 
 use super::limits::MAX_SHARDS;
-use super::{Axis, Plan, PointStats, Shard, render_csv};
+use super::{Axis, Plan, PointStats, Shard, dimensions, render_csv};
 use crate::analysis::stats::{Moments, U256};
 use crate::error::{Error, InputError};
 use crate::output::plot::FileKind;
@@ -34,6 +34,9 @@ pub struct Part {
     pub shard: u64,
     /// Shards in all.
     pub shards: u64,
+    /// `--set` assignments as `KEY=VALUE` (absent in parts without any).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sets: Vec<String>,
     /// Varied keys and values.
     pub axes: Vec<Axis>,
     /// One entry per grid point.
@@ -71,6 +74,11 @@ impl Part {
             trials: plan.trials,
             shard: plan.shard.index,
             shards: plan.shard.count,
+            sets: plan
+                .sets
+                .iter()
+                .map(|a| format!("{}={}", a.key, a.text))
+                .collect(),
             axes: plan.axes.clone(),
             points: stats
                 .iter()
@@ -116,12 +124,31 @@ impl Part {
                 self.shard, self.shards
             )));
         }
-        // The grid is the product of the axes; compare before anything is
-        // built from it (render_csv builds the grid).
-        let grid = self
-            .axes
+        // The grid is the product of the dimensions; compare before anything
+        // is built from it (render_csv builds the grid).
+        if self.axes.first().is_some_and(|a| a.paired) {
+            return Err(fail(
+                "corrupt partial file: the first axis is paired".into(),
+            ));
+        }
+        let dims = dimensions(&self.axes);
+        if let Some(d) = dims
             .iter()
-            .try_fold(1usize, |n, a| n.checked_mul(a.values.len()));
+            .find(|d| d.iter().any(|a| a.values.len() != d[0].values.len()))
+        {
+            return Err(fail(format!(
+                "corrupt partial file: {} is varied together with {} but their lists differ in length",
+                d[1..]
+                    .iter()
+                    .map(|a| a.key.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                d[0].key
+            )));
+        }
+        let grid = dims
+            .iter()
+            .try_fold(1usize, |n, d| n.checked_mul(d[0].values.len()));
         if grid != Some(self.points.len()) {
             return Err(fail(format!(
                 "corrupt partial file: {} grid points, but its --vary axes make {}",
@@ -169,16 +196,18 @@ impl Part {
     }
 }
 
-/// `k=v, …` of grid point `i` (row-major, first axis outermost).
+/// `k=v, …` of grid point `i` (row-major, first dimension outermost).
 fn point_label(axes: &[Axis], mut i: usize) -> String {
     let mut parts: Vec<String> = Vec::with_capacity(axes.len());
-    for a in axes.iter().rev() {
-        let n = a.values.len().max(1);
-        parts.push(format!(
-            "{}={}",
-            a.key,
-            a.values.get(i % n).map_or("?", String::as_str)
-        ));
+    for d in dimensions(axes).iter().rev() {
+        let n = d[0].values.len().max(1);
+        for a in d.iter().rev() {
+            parts.push(format!(
+                "{}={}",
+                a.key,
+                a.values.get(i % n).map_or("?", String::as_str)
+            ));
+        }
         i /= n;
     }
     parts.reverse();
@@ -360,6 +389,7 @@ pub fn merge(parts: &[(String, String)]) -> Result<(Vec<u8>, Part), Error> {
             (p.scenario_hash != first.scenario_hash, "scenario"),
             (p.seed != first.seed, "seed"),
             (p.trials != first.trials, "--trials"),
+            (p.sets != first.sets, "--set"),
             (p.axes != first.axes, "--vary grid"),
             (p.shards != first.shards, "shard count"),
         ];
