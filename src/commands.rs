@@ -7,13 +7,14 @@ use crate::analysis::sweep::{self, Part, Plan, Shard};
 use crate::cli::{
     AnalyzeArgs, CheckArgs, Command, MergeArgs, PlotCommand, RunArgs, ScenarioArgs, SweepArgs,
 };
-use crate::engine::SlotHeap;
 use crate::error::Error;
+use crate::model::NoObserver;
 use crate::output::file::{self, AtomicFile, Format, OutputPath};
 use crate::output::plot::{self, SweepPlot};
 use crate::output::{json::RunJson, report, timeline::TimelineCsv};
 use crate::scenario::{self, Assignment, Overrides, Scenario, work};
-use crate::time::parse_duration;
+use crate::time::{US_PER_S, parse_duration};
+use indicatif::{ProgressBar, ProgressStyle};
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
@@ -104,8 +105,10 @@ fn run_cmd(a: RunArgs) -> Result<String, Error> {
     work::check(w.events, limit, &detail)?;
     let path = input.display().to_string();
     let started = Instant::now();
+    let bar = run_progress(sc.horizon);
+    let mut tick = |now: crate::time::SimTime| bar.set_position(now.0 / US_PER_S);
     let stats = if files.is_empty() {
-        run::simulate(&sc.config, sc.seed, sc.horizon)?
+        run::simulate_ticking(&sc.config, sc.seed, sc.horizon, NoObserver, &mut tick)?.0
     } else {
         // The timeline streams into its own temporary file, or, when only
         // the plot wants it, into a scratch file beside the plot.
@@ -121,8 +124,7 @@ fn run_cmd(a: RunArgs) -> Result<String, Error> {
                 .ok_or_else(|| Error::Internal("no timeline file".into()))?,
         };
         let tl = TimelineCsv::to_writer(&sc.config.layout.node_names, tl_file);
-        let (stats, tl) =
-            run::simulate_observed::<_, SlotHeap<_>>(&sc.config, sc.seed, 0, sc.horizon, tl)?;
+        let (stats, tl) = run::simulate_ticking(&sc.config, sc.seed, sc.horizon, tl, &mut tick)?;
         let tl_file = tl
             .finish()
             .map_err(|e| Error::Internal(format!("cannot write the timeline: {e}")))?;
@@ -150,6 +152,7 @@ fn run_cmd(a: RunArgs) -> Result<String, Error> {
         file::commit_all(files, false)?;
         stats
     };
+    bar.finish_and_clear();
     let wall = report::Wall {
         seconds: started.elapsed().as_secs_f64(),
     };
@@ -158,6 +161,23 @@ fn run_cmd(a: RunArgs) -> Result<String, Error> {
     } else {
         report::run_report(&sc, &path, &a.scenario.set, sc.seed, &stats, &wall)
     })
+}
+
+/// A progress bar in simulated time for a long `run` (stderr, terminals only;
+/// it appears after the first million events, so short runs never show it).
+fn run_progress(horizon: crate::time::SimTime) -> ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(horizon.0 / US_PER_S);
+    if let Ok(style) = ProgressStyle::with_template(
+        "{bar:30} {percent:>3}% of {msg} simulated  elapsed {elapsed}  ETA {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    bar.set_message(crate::time::format_duration(horizon));
+    bar
 }
 
 fn check_cmd(a: CheckArgs) -> Result<String, Error> {

@@ -5,16 +5,23 @@ use crate::error::Error;
 use crate::model::{Config, Event, NoObserver, Observer, ProtectionGroup, RunStats};
 use crate::time::SimTime;
 
+/// Events between two progress reports of a long run (~0.1 s).
+const TICK_EVENTS: u64 = 1 << 20;
+
 /// Drives a prepared group over `[0, horizon)` on stream `stream` of `seed`.
 fn drive<O: Observer, Q: EventQueue<Event>>(
     mut pg: ProtectionGroup<'_, O>,
     seed: u64,
     stream: u64,
     horizon: SimTime,
+    tick: Option<&mut dyn FnMut(SimTime)>,
 ) -> Result<(RunStats, O), Error> {
     let mut eng: Engine<Event, Q> = Engine::new(seed, stream);
     pg.start(&mut eng);
-    eng.run_until(&mut pg, horizon);
+    match tick {
+        None => eng.run_until(&mut pg, horizon),
+        Some(t) => eng.run_until_ticking(&mut pg, horizon, TICK_EVENTS, t),
+    }
     pg.finish(horizon, eng.events_processed())
         .map_err(|e| Error::Internal(format!("simulation fault: {e}")))
 }
@@ -28,7 +35,26 @@ pub fn simulate_observed<O: Observer, Q: EventQueue<Event>>(
     horizon: SimTime,
     observer: O,
 ) -> Result<(RunStats, O), Error> {
-    drive::<O, Q>(ProtectionGroup::new(cfg, observer), seed, stream, horizon)
+    drive::<O, Q>(
+        ProtectionGroup::new(cfg, observer),
+        seed,
+        stream,
+        horizon,
+        None,
+    )
+}
+
+/// As [`simulate_observed`] on stream 0 with the default queue, calling
+/// `tick(now)` every million or so events (for a progress bar).
+pub fn simulate_ticking<O: Observer>(
+    cfg: &Config,
+    seed: u64,
+    horizon: SimTime,
+    observer: O,
+    tick: &mut dyn FnMut(SimTime),
+) -> Result<(RunStats, O), Error> {
+    let pg = ProtectionGroup::new(cfg, observer);
+    drive::<O, SlotHeap<Event>>(pg, seed, 0, horizon, Some(tick))
 }
 
 /// Runs `cfg` with no timeline (the fast path), on stream 0 of `seed`.
@@ -40,5 +66,5 @@ pub fn simulate(cfg: &Config, seed: u64, horizon: SimTime) -> Result<RunStats, E
 /// `None` if none happens before `horizon`.
 pub fn first_loss(cfg: &Config, seed: u64, horizon: SimTime) -> Result<Option<SimTime>, Error> {
     let pg = ProtectionGroup::new(cfg, NoObserver).stop_at_first_loss();
-    drive::<_, SlotHeap<Event>>(pg, seed, 0, horizon).map(|(s, _)| s.first_data_loss)
+    drive::<_, SlotHeap<Event>>(pg, seed, 0, horizon, None).map(|(s, _)| s.first_data_loss)
 }

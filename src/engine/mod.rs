@@ -149,12 +149,31 @@ impl<E, Q: EventQueue<E>> Engine<E, Q> {
     /// `horizon` (the run covers `[0, horizon)`), or the model says it has
     /// stopped; the clock stops at the last event handled.
     pub fn run_until<M: Model<Event = E>>(&mut self, model: &mut M, horizon: SimTime) {
+        self.run_until_ticking(model, horizon, u64::MAX, |_| {});
+    }
+
+    /// As [`Engine::run_until`], calling `tick(now)` after every `every`
+    /// events (a progress report; it cannot change the run).
+    pub fn run_until_ticking<M: Model<Event = E>>(
+        &mut self,
+        model: &mut M,
+        horizon: SimTime,
+        every: u64,
+        mut tick: impl FnMut(SimTime),
+    ) {
+        let every = every.max(1);
+        let mut left = every;
         while let Some((at, ev)) = self.queue.pop_before(horizon) {
             self.now = at;
             self.processed += 1;
             model.handle(ev, self);
             if model.stopped() {
                 break;
+            }
+            left -= 1;
+            if left == 0 {
+                left = every;
+                tick(self.now);
             }
         }
     }
@@ -163,6 +182,7 @@ impl<E, Q: EventQueue<E>> Engine<E, Q> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::RngExt;
 
     /// Records the order events arrive in; event `n` re-schedules itself once.
     struct Recorder {
@@ -202,6 +222,44 @@ mod tests {
         let expected = vec![(5, 100), (5, 3), (5, 101), (8, 5), (10, 2), (10, 1)];
         assert_eq!(order_with::<HeapQueue<u32>>(), expected);
         assert_eq!(order_with::<SlotHeap<u32>>(), expected);
+    }
+
+    /// See: issue 11 (progress on long runs): ticking reports every `every`
+    /// events and changes nothing about the run.
+    #[test]
+    fn ticking_reports_progress_without_changing_the_run() {
+        struct Chain(Vec<u64>);
+        impl Model for Chain {
+            type Event = u8;
+            fn handle<Q: EventQueue<u8>>(&mut self, _: u8, e: &mut Engine<u8, Q>) {
+                self.0.push(e.now().0);
+                let next = SimTime(e.now().0 + 1 + e.rng().random::<u64>() % 10);
+                e.schedule(next, 0, 0).unwrap();
+            }
+        }
+        let run = |tick: bool| {
+            let mut e: Engine<u8> = Engine::new(3, 0);
+            e.schedule(SimTime(0), 0, 0).unwrap();
+            let mut m = Chain(Vec::new());
+            let mut ticks = Vec::new();
+            if tick {
+                e.run_until_ticking(&mut m, SimTime(10_000), 100, |t| ticks.push(t.0));
+            } else {
+                e.run_until(&mut m, SimTime(10_000));
+            }
+            (m.0, e.events_processed(), ticks)
+        };
+        let (plain, n, _) = run(false);
+        let (ticked, n2, ticks) = run(true);
+        assert_eq!((plain, n), (ticked.clone(), n2));
+        // One tick after events 100, 200, …: at the time of each 100th event.
+        assert_eq!(ticks.len() as u64, n / 100);
+        assert!(
+            ticks
+                .iter()
+                .enumerate()
+                .all(|(i, &t)| t == ticked[100 * i + 99])
+        );
     }
 
     #[test]
