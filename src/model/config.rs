@@ -2,6 +2,7 @@
 //! timings (as distributions), background failure processes and scripted events.
 
 use super::quorum::Quorum;
+use super::storage::Storage;
 use crate::time::{SimTime, format_duration};
 use rand::Rng;
 use rand_distr::{Distribution, Exp, LogNormal, Weibull};
@@ -221,6 +222,8 @@ pub struct Failures {
     pub az_outage: Option<Process>,
     /// AZ loss (replicas destroyed, AZ unreachable for `lasts`), per AZ.
     pub az_loss: Option<Process>,
+    /// Transient rack outage, per rack (SPEC §4).
+    pub rack_outage: Option<Process>,
 }
 
 /// What a scripted event does.
@@ -234,6 +237,8 @@ pub enum ScriptedKind {
     AzOutage,
     /// AZ's replicas are destroyed and the AZ is unreachable for `lasts`.
     AzLoss,
+    /// Every node of one rack is down for `lasts` (SPEC §4).
+    RackOutage,
 }
 
 impl ScriptedKind {
@@ -244,6 +249,7 @@ impl ScriptedKind {
             ScriptedKind::NodeLoss => "node-loss",
             ScriptedKind::AzOutage => "az-outage",
             ScriptedKind::AzLoss => "az-loss",
+            ScriptedKind::RackOutage => "rack-outage",
         }
     }
 }
@@ -255,10 +261,22 @@ pub struct ScriptedEvent {
     pub at: SimTime,
     /// What happens.
     pub kind: ScriptedKind,
-    /// Node index (node events) or AZ index (AZ events).
+    /// Fleet node index (node events), AZ index (AZ events) or global rack
+    /// index `az × racks_per_az + rack − 1` (rack events); unused for bursts.
     pub target: usize,
     /// How long it lasts (zero for `node-loss`).
     pub lasts: SimTime,
+    /// `count = K` on a node event: K distinct nodes drawn at that instant.
+    pub burst: Option<Burst>,
+}
+
+/// A node event on K random distinct nodes (SPEC §4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Burst {
+    /// How many nodes.
+    pub count: u32,
+    /// Drawn from this AZ only, or (None) from the whole fleet.
+    pub az: Option<usize>,
 }
 
 /// Everything the protection-group model needs to run.
@@ -290,6 +308,8 @@ pub struct Config {
     pub failures: Failures,
     /// Scripted events in file order.
     pub events: Vec<ScriptedEvent>,
+    /// The fleet and volume the PGs live on (one PG on V nodes by default).
+    pub storage: Storage,
 }
 
 /// What a repair keeps when its *source* goes down or is lost (SPEC §1

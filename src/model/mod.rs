@@ -21,14 +21,16 @@ mod event;
 mod group;
 pub mod quorum;
 mod stats;
+pub mod storage;
 
 pub use config::{
-    Config, Dist, Failures, Layout, Process, RepairProgress, ScriptedEvent, ScriptedKind,
+    Burst, Config, Dist, Failures, Layout, Process, RepairProgress, ScriptedEvent, ScriptedKind,
 };
 pub use event::{Change, Event, NoObserver, Observer, Row, Target};
 pub use group::ProtectionGroup;
 pub use quorum::{Quorum, QuorumError, ReplicaSet};
 pub use stats::{OutageTracker, RunStats};
+pub use storage::{Placement, Storage};
 
 #[cfg(test)]
 mod regressions;

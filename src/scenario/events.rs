@@ -141,6 +141,7 @@ pub(super) fn event(
         kind,
         target,
         lasts,
+        burst: None,
     })
 }
 

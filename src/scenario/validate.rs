@@ -476,11 +476,13 @@ pub(super) fn validate(
                 node_loss: v.process(&f.node_loss, "node_loss", false)?,
                 az_outage: v.process(&f.az_outage, "az_outage", true)?,
                 az_loss: v.process(&f.az_loss, "az_loss", true)?,
+                rack_outage: None,
             }
         }
         None => Failures::default(),
     };
 
+    let storage = crate::model::Storage::single(&layout);
     let mut events = Vec::new();
     for (i, e) in raw.events.iter().flatten().enumerate() {
         events.push(super::events::event(&v, e, i, &layout, horizon)?);
@@ -505,6 +507,7 @@ pub(super) fn validate(
             replace_down_after,
             failures,
             events,
+            storage,
         },
     })
 }

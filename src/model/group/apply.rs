@@ -155,6 +155,8 @@ impl<'c, O: Observer> ProtectionGroup<'c, O> {
                         self.lose_az(eng, t, lasts);
                         Some((Change::AzLoss, Target::Az(t)))
                     }
+                    // Not produced by validation yet (issue 13 in progress).
+                    ScriptedKind::RackOutage => None,
                 }
             }
             Event::NodeCrashDue(r) => {
