@@ -2,7 +2,7 @@
 
 use crate::engine::{Engine, EventQueue, SlotHeap};
 use crate::error::Error;
-use crate::model::{Config, Event, NoObserver, Observer, ProtectionGroup, RunStats};
+use crate::model::{Config, Event, NoObserver, Observer, RunStats, Volume};
 use crate::time::SimTime;
 
 /// Events between two progress reports of a long run (~0.1 s).
@@ -10,7 +10,7 @@ const TICK_EVENTS: u64 = 1 << 20;
 
 /// Drives a prepared group over `[0, horizon)` on stream `stream` of `seed`.
 fn drive<O: Observer, Q: EventQueue<Event>>(
-    mut pg: ProtectionGroup<'_, O>,
+    mut pg: Volume<'_, O>,
     seed: u64,
     stream: u64,
     horizon: SimTime,
@@ -35,13 +35,7 @@ pub fn simulate_observed<O: Observer, Q: EventQueue<Event>>(
     horizon: SimTime,
     observer: O,
 ) -> Result<(RunStats, O), Error> {
-    drive::<O, Q>(
-        ProtectionGroup::new(cfg, observer),
-        seed,
-        stream,
-        horizon,
-        None,
-    )
+    drive::<O, Q>(Volume::new(cfg, observer), seed, stream, horizon, None)
 }
 
 /// As [`simulate_observed`] on stream 0 with the default queue, calling
@@ -53,7 +47,7 @@ pub fn simulate_ticking<O: Observer>(
     observer: O,
     tick: &mut dyn FnMut(SimTime),
 ) -> Result<(RunStats, O), Error> {
-    let pg = ProtectionGroup::new(cfg, observer);
+    let pg = Volume::new(cfg, observer);
     drive::<O, SlotHeap<Event>>(pg, seed, 0, horizon, Some(tick))
 }
 
@@ -65,6 +59,6 @@ pub fn simulate(cfg: &Config, seed: u64, horizon: SimTime) -> Result<RunStats, E
 /// Time of the first data loss of a run on `seed` (stopping there), or
 /// `None` if none happens before `horizon`.
 pub fn first_loss(cfg: &Config, seed: u64, horizon: SimTime) -> Result<Option<SimTime>, Error> {
-    let pg = ProtectionGroup::new(cfg, NoObserver).stop_at_first_loss();
+    let pg = Volume::new(cfg, NoObserver).stop_at_first_loss();
     drive::<_, SlotHeap<Event>>(pg, seed, 0, horizon, None).map(|(s, _)| s.first_data_loss)
 }

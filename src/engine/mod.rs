@@ -68,6 +68,8 @@ pub struct Engine<E, Q: EventQueue<E> = SlotHeap<E>> {
     now: SimTime,
     queue: Q,
     rng: ChaCha8Rng,
+    seed: u64,
+    stream: u64,
     processed: u64,
     _ev: std::marker::PhantomData<E>,
 }
@@ -82,6 +84,8 @@ impl<E, Q: EventQueue<E>> Engine<E, Q> {
             now: SimTime::ZERO,
             queue: Q::default(),
             rng,
+            seed,
+            stream,
             processed: 0,
             _ev: std::marker::PhantomData,
         }
@@ -102,6 +106,17 @@ impl<E, Q: EventQueue<E>> Engine<E, Q> {
     #[inline]
     pub fn rng(&mut self) -> &mut ChaCha8Rng {
         &mut self.rng
+    }
+
+    /// A random stream of its own for `tag`, derived from the run's seed and
+    /// stream, so that draws made from it leave the main stream untouched.
+    pub fn substream(&self, tag: u64) -> ChaCha8Rng {
+        let mut z = self.seed ^ tag.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        let mut rng = ChaCha8Rng::seed_from_u64(z ^ (z >> 31));
+        rng.set_stream(self.stream);
+        rng
     }
 
     /// Schedules `ev` at `at` (not before now) in order class `class`.

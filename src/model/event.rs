@@ -3,33 +3,38 @@
 
 use crate::time::SimTime;
 
-/// One event of the protection group.
+/// One event of the volume. Node, rack and AZ payloads are fleet indices;
+/// replica payloads are replica ids `pg × V + slot`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     /// Scripted event `i` of the config.
     Scripted(u32),
     /// A node's crash process fires.
-    NodeCrashDue(u16),
+    NodeCrashDue(u32),
     /// A node's loss process fires.
-    NodeLossDue(u16),
+    NodeLossDue(u32),
     /// An AZ's outage process fires.
     AzOutageDue(u16),
     /// An AZ's loss process fires.
     AzLossDue(u16),
+    /// A rack's outage process fires.
+    RackOutageDue(u32),
     /// A node's last crash cause ends.
-    NodeRecovered(u16),
+    NodeRecovered(u32),
     /// An AZ becomes reachable again.
     AzRecovered(u16),
+    /// A rack's outage ends.
+    RackRecovered(u32),
     /// A lost replica's detection delay has passed.
-    Detected(u16),
+    Detected(u32),
     /// A repair finished.
-    RepairDone(u16),
+    RepairDone(u32),
     /// A catch-up finished.
-    CatchupDone(u16),
-    /// A replica down for `replace_down_after` is given up.
-    GiveUp(u16),
-    /// The restore from backup finished.
-    Restored,
+    CatchupDone(u32),
+    /// A node down for `replace_down_after` is given up.
+    GiveUp(u32),
+    /// A PG's restore from backup finished.
+    Restored(u32),
 }
 
 /// A state change as named in the timeline's `event` column.
@@ -63,6 +68,10 @@ pub enum Change {
     DataLoss,
     /// The group was restored from backup.
     Restore,
+    /// A rack's nodes went down (SPEC §4).
+    RackOutage,
+    /// A rack's outage ended.
+    RackRecover,
 }
 
 impl Change {
@@ -83,6 +92,8 @@ impl Change {
             Change::CatchUp => "catch-up",
             Change::DataLoss => "data-loss",
             Change::Restore => "restore",
+            Change::RackOutage => "rack-outage",
+            Change::RackRecover => "rack-recover",
         }
     }
 }
@@ -96,6 +107,8 @@ pub enum Target {
     Node(usize),
     /// An AZ by index.
     Az(usize),
+    /// A rack by global index.
+    Rack(usize),
 }
 
 /// One timeline row: the state right after a change.
@@ -120,12 +133,40 @@ pub struct Row<'a> {
     pub states: &'a [u8],
 }
 
+/// One row of a volume timeline (SPEC §4): counts right after an event.
+pub struct VolumeRow<'a> {
+    /// When.
+    pub time: SimTime,
+    /// What.
+    pub change: Change,
+    /// Node, rack or AZ name, or empty.
+    pub target: &'a str,
+    /// Every PG has write quorum.
+    pub write_available: bool,
+    /// Every PG has read quorum.
+    pub read_available: bool,
+    /// PGs without write quorum.
+    pub pgs_write_unavailable: usize,
+    /// PGs without read quorum.
+    pub pgs_read_unavailable: usize,
+    /// PGs with fewer than V up-and-current replicas.
+    pub pgs_degraded: usize,
+    /// Repairs in progress.
+    pub repairs_running: usize,
+    /// Repairs startable but waiting for a target or streams.
+    pub repairs_waiting: usize,
+    /// PG data-loss events so far.
+    pub data_loss_events: u64,
+}
+
 /// Receives timeline rows; [`NoObserver`] compiles them away.
 pub trait Observer {
     /// Whether rows are built at all.
     const ENABLED: bool;
-    /// One row.
+    /// One §3 row (single-PG scenarios).
     fn row(&mut self, row: &Row<'_>);
+    /// One §4 volume row (volume and fleet scenarios).
+    fn volume_row(&mut self, _row: &VolumeRow<'_>) {}
 }
 
 /// An observer that records nothing (the fast path).

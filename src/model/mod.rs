@@ -18,19 +18,20 @@
 
 pub mod config;
 mod event;
-mod group;
 pub mod quorum;
 mod stats;
 pub mod storage;
+mod volume;
 
 pub use config::{
     Burst, Config, Dist, Failures, Layout, Process, RepairProgress, ScriptedEvent, ScriptedKind,
 };
-pub use event::{Change, Event, NoObserver, Observer, Row, Target};
-pub use group::ProtectionGroup;
+pub use event::{Change, Event, NoObserver, Observer, Row, Target, VolumeRow};
 pub use quorum::{Quorum, QuorumError, ReplicaSet};
-pub use stats::{OutageTracker, RunStats};
+pub use stats::{OutageTracker, RunStats, VolumeStats};
 pub use storage::{Placement, Storage};
+pub use volume::Volume;
+pub use volume::placement;
 
 #[cfg(test)]
 mod regressions;

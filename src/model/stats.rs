@@ -19,6 +19,29 @@ pub struct RunStats {
     pub lost_write_us: u64,
     /// Events handled.
     pub events_processed: u64,
+    /// Volume totals (SPEC §4); always computed, reported for volume scenarios.
+    pub volume: Option<VolumeStats>,
+}
+
+/// Totals of a volume run beyond §3's (SPEC §4 `run --json`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct VolumeStats {
+    /// Protection groups.
+    pub pgs: u64,
+    /// Fleet nodes.
+    pub nodes: u64,
+    /// Distinct PGs that lost data.
+    pub pgs_with_data_loss: u64,
+    /// Most PGs without write quorum in a state lasting > 0.
+    pub max_pgs_write_unavailable: u64,
+    /// PG-µs without write quorum, summed over PGs.
+    pub pg_write_unavailable_us: u128,
+    /// Repairs completed.
+    pub repairs: u64,
+    /// Repairs running at the horizon.
+    pub repairs_running: u64,
+    /// Longest wait of a repair from startable to holding its streams (µs).
+    pub longest_repair_wait_us: u64,
 }
 
 /// Tracks maximal unavailability intervals of positive length.

@@ -1,0 +1,513 @@
+//! Applying one event: the fleet changes first (a node, rack or AZ), then
+//! every PG with a replica there, PG by PG in PG order, each running its
+//! rules to their fixpoint before the next (SPEC §4 "Rules").
+
+use super::fleet::{CRASH_PROC, Fleet, LOSS_PROC, RETURN};
+use super::placement::{BURST_STREAM, burst_nodes};
+use super::{Data, NONE, OTHER, Volume, bit, members};
+use crate::engine::{Engine, EventQueue};
+use crate::model::event::{Change, Event, Observer, Target};
+use crate::model::{Config, Process, ScriptedKind};
+use crate::time::SimTime;
+
+/// What an event does to the replicas it reaches.
+#[derive(Copy, Clone, PartialEq, Eq)]
+enum Hit {
+    /// Their node became unreachable.
+    Down,
+    /// Their node became reachable.
+    Up,
+    /// Their node was lost (and replaced by an empty one).
+    Lose,
+    /// Their node was given up after `replace_down_after`.
+    GiveUp,
+}
+
+impl<'c, O: Observer> Volume<'c, O> {
+    /// Notes the change for §1's per-replica timeline, shown by the next PG
+    /// pass (or by `handle` if no PG is reached).
+    fn begin_row(&mut self, change: Change, target: Target) -> Option<(Change, Target)> {
+        if O::ENABLED && !self.cfg.storage.volume_mode {
+            self.pending_row = Some((change, target));
+        }
+        Some((change, target))
+    }
+
+    /// Applies `hit` to the replicas `rids` (ascending), one PG at a time.
+    fn hit<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, rids: &[u32], hit: Hit) {
+        let now = eng.now();
+        let mut i = 0;
+        while i < rids.len() {
+            let j = rids[i] as usize / self.v;
+            let mut mask = 0u64;
+            while i < rids.len() && rids[i] as usize / self.v == j {
+                mask |= bit(rids[i] as usize % self.v);
+                i += 1;
+            }
+            self.touch(j, now);
+            self.hit_pg(eng, j, mask, hit);
+            self.pass(eng, j);
+        }
+    }
+
+    /// Applies `hit` to slots `mask` of PG `j` (whose nodes' state is set).
+    fn hit_pg<Q: EventQueue<Event>>(
+        &mut self,
+        eng: &mut Engine<Event, Q>,
+        j: usize,
+        mask: u64,
+        hit: Hit,
+    ) {
+        match hit {
+            Hit::Down => self.pgs[j].down |= mask,
+            Hit::Up => self.pgs[j].down &= !mask,
+            Hit::Lose | Hit::GiveUp => {
+                let base = j * self.v;
+                for s in members(mask) {
+                    let n = self.node_of[base + s] as usize;
+                    if self.fleet.reachable(n) {
+                        self.pgs[j].down &= !bit(s);
+                    } else {
+                        self.pgs[j].down |= bit(s);
+                    }
+                    if hit == Hit::Lose {
+                        self.lose_replica(eng, j, s, n);
+                    } else if self.pgs[j].present & bit(s) != 0 {
+                        self.set_data(j, s, Data::Lost { detected: true });
+                        self.lost_by(base + s, n);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The replicas on node `n`, copied (passes may move replicas).
+    fn rids_on(&mut self, n: usize) -> Vec<u32> {
+        let mut v = std::mem::take(&mut self.scratch);
+        v.clear();
+        v.extend_from_slice(&self.fleet.on_node[n]);
+        v
+    }
+
+    /// Applies `hit` to every replica on node `n`.
+    fn hit_node<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, n: usize, hit: Hit) {
+        let rids = self.rids_on(n);
+        self.hit(eng, &rids, hit);
+        self.scratch = rids;
+    }
+
+    /// Whether node `n` holds a replica that is up, down or repairing (or,
+    /// for a loss, a kept partial copy).
+    fn holds(&self, n: usize, kept_counts: bool) -> bool {
+        self.fleet.on_node[n].iter().any(|&rid| {
+            let (j, s) = (rid as usize / self.v, rid as usize % self.v);
+            match self.data[rid as usize] {
+                Data::Lost { .. } => kept_counts && self.pgs[j].kept & bit(s) != 0,
+                _ => true,
+            }
+        })
+    }
+
+    /// Replica `rid` was destroyed with node `n`: `n` waits for it.
+    fn lost_by(&mut self, rid: usize, n: usize) {
+        let old = std::mem::replace(&mut self.lost_from[rid], n as u32);
+        if old != NONE {
+            self.fleet.pending_done(old as usize);
+        }
+        self.fleet.pending_add(n);
+    }
+
+    fn lose_replica<Q: EventQueue<Event>>(
+        &mut self,
+        eng: &mut Engine<Event, Q>,
+        j: usize,
+        s: usize,
+        n: usize,
+    ) -> bool {
+        let rid = j * self.v + s;
+        if let Data::Lost { .. } = self.data[rid] {
+            // Still lost; only a partial copy kept for resuming is destroyed.
+            let had = self.pgs[j].kept & bit(s) != 0;
+            self.pgs[j].kept &= !bit(s);
+            return had;
+        }
+        self.stop_work(eng, j, s);
+        self.set_data(j, s, Data::Lost { detected: false });
+        self.lost_by(rid, n);
+        let d = self.cfg.detection_delay.sample(eng.rng());
+        if d.0 == 0 {
+            self.set_data(j, s, Data::Lost { detected: true });
+        } else {
+            let slot = self.work_slot(rid);
+            self.after(eng, slot, d, OTHER, Event::Detected(rid as u32));
+        }
+        true
+    }
+
+    /// Node `n` is down for `lasts`, unless it holds nothing to take down.
+    fn crash<Q: EventQueue<Event>>(
+        &mut self,
+        eng: &mut Engine<Event, Q>,
+        n: usize,
+        lasts: SimTime,
+    ) -> Option<(Change, Target)> {
+        if !self.holds(n, false) {
+            return None;
+        }
+        let end = eng.now().saturating_add(lasts);
+        let node = &self.fleet.nodes[n];
+        if !node.crashed || end > node.crash_until {
+            self.fleet.nodes[n].crash_until = end;
+            let slot = Fleet::node_slot(n, RETURN);
+            self.after(eng, slot, lasts, OTHER, Event::NodeRecovered(n as u32));
+        }
+        let was = self.fleet.reachable(n);
+        self.fleet.nodes[n].crashed = true;
+        self.fleet.mark(n);
+        let row = self.begin_row(Change::NodeCrash, Target::Node(n));
+        if was {
+            self.hit_node(eng, n, Hit::Down);
+        }
+        row
+    }
+
+    /// Node `n` is lost and replaced by an empty node of the same name.
+    fn lose_node<Q: EventQueue<Event>>(
+        &mut self,
+        eng: &mut Engine<Event, Q>,
+        n: usize,
+        change: Change,
+    ) -> Option<(Change, Target)> {
+        let give_up = change == Change::Replace;
+        if !(if give_up {
+            !self.fleet.reachable(n) && self.fleet.nodes[n].present > 0
+        } else {
+            self.holds(n, true)
+        }) {
+            return None;
+        }
+        let node = &mut self.fleet.nodes[n];
+        if node.crashed {
+            // The replacement is a new node: the old one's return is moot.
+            node.crashed = false;
+            eng.cancel(Fleet::node_slot(n, RETURN));
+        }
+        node.renewed = true;
+        self.fleet.mark(n);
+        let row = self.begin_row(change, Target::Node(n));
+        let hit = if give_up { Hit::GiveUp } else { Hit::Lose };
+        self.hit_node(eng, n, hit);
+        row
+    }
+
+    fn make_unreachable<Q: EventQueue<Event>>(
+        &mut self,
+        eng: &mut Engine<Event, Q>,
+        a: usize,
+        lasts: SimTime,
+    ) {
+        let end = eng.now().saturating_add(lasts);
+        if self.fleet.az_reachable(a) || end > self.fleet.az_until[a] {
+            self.fleet.az_until[a] = end;
+            let slot = self.fleet.az_slot(a, RETURN);
+            self.after(eng, slot, lasts, OTHER, Event::AzRecovered(a as u16));
+        }
+        self.fleet.az_dark |= 1 << a;
+        for n in self.fleet.az_nodes(a) {
+            self.fleet.mark(n);
+        }
+    }
+
+    /// An AZ outage (or, with `lose`, an AZ loss): every PG, all its
+    /// replicas in the AZ at once.
+    fn az_down<Q: EventQueue<Event>>(
+        &mut self,
+        eng: &mut Engine<Event, Q>,
+        a: usize,
+        lasts: SimTime,
+        lose: bool,
+    ) -> Option<(Change, Target)> {
+        self.make_unreachable(eng, a, lasts);
+        if lose {
+            // SPEC §1: losing a node whose replicas are all lost already does
+            // nothing (a crashed one stays crashed until its return).
+            for n in self.fleet.az_nodes(a) {
+                if !self.holds(n, false) {
+                    continue;
+                }
+                let node = &mut self.fleet.nodes[n];
+                if node.crashed {
+                    node.crashed = false;
+                    eng.cancel(Fleet::node_slot(n, RETURN));
+                }
+                node.renewed = true;
+            }
+        }
+        let change = if lose {
+            Change::AzLoss
+        } else {
+            Change::AzOutage
+        };
+        let row = self.begin_row(change, Target::Az(a));
+        let (now, slots) = (eng.now(), self.az_slots[a]);
+        for j in 0..self.pgs.len() {
+            self.touch(j, now);
+            self.pgs[j].down |= slots;
+            if lose {
+                let base = j * self.v;
+                for s in members(slots) {
+                    let n = self.node_of[base + s] as usize;
+                    self.lose_replica(eng, j, s, n);
+                }
+            }
+            self.pass(eng, j);
+        }
+        row
+    }
+
+    fn az_up<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, a: usize) {
+        self.fleet.az_dark &= !(1 << a);
+        for n in self.fleet.az_nodes(a) {
+            self.fleet.mark(n);
+        }
+        self.begin_row(Change::AzRecover, Target::Az(a));
+        let (now, slots) = (eng.now(), self.az_slots[a]);
+        for j in 0..self.pgs.len() {
+            let base = j * self.v;
+            let back = members(slots)
+                .filter(|&s| self.fleet.reachable(self.node_of[base + s] as usize))
+                .fold(0, |m, s| m | bit(s));
+            self.touch(j, now);
+            self.pgs[j].down &= !back;
+            self.pass(eng, j);
+        }
+    }
+
+    /// A rack outage starts (`lasts`) or ends (`None`).
+    fn rack<Q: EventQueue<Event>>(
+        &mut self,
+        eng: &mut Engine<Event, Q>,
+        g: usize,
+        lasts: Option<SimTime>,
+    ) {
+        let mut flipped = std::mem::take(&mut self.scratch);
+        flipped.clear();
+        let down = lasts.is_some();
+        if let Some(lasts) = lasts {
+            let end = eng.now().saturating_add(lasts);
+            if !self.fleet.rack_dark[g] || end > self.fleet.rack_until[g] {
+                self.fleet.rack_until[g] = end;
+                let slot = self.fleet.rack_slot(g, 1);
+                self.after(eng, slot, lasts, OTHER, Event::RackRecovered(g as u32));
+            }
+        }
+        let nodes: Vec<usize> = self.fleet.rack_nodes(g).collect();
+        let was: Vec<bool> = nodes.iter().map(|&n| self.fleet.reachable(n)).collect();
+        self.fleet.rack_dark[g] = down;
+        self.fleet.dirty_racks.push(g as u32);
+        for (&n, &w) in nodes.iter().zip(&was) {
+            self.fleet.mark(n);
+            if w != self.fleet.reachable(n) {
+                flipped.extend_from_slice(&self.fleet.on_node[n]);
+            }
+        }
+        flipped.sort_unstable();
+        let hit = if down { Hit::Down } else { Hit::Up };
+        self.hit(eng, &flipped, hit);
+        self.scratch = flipped;
+    }
+
+    /// A node's process timer fired: it is spent; whether the node is up to
+    /// be failed by it (one that fires on a node not up is void).
+    fn fire_node_process(&mut self, k: u32, n: usize) -> bool {
+        self.fleet.nodes[n].armed[k as usize] = false;
+        self.fleet.mark(n);
+        let up = self.fleet.up(n);
+        self.void_events += u64::from(!up);
+        up
+    }
+
+    fn fire_az_process(&mut self, k: usize, a: usize) -> bool {
+        self.fleet.az_armed[k] &= !(1 << a);
+        let up = self.fleet.az_reachable(a);
+        self.void_events += u64::from(!up);
+        up
+    }
+
+    fn fire_rack_process(&mut self, g: usize) -> bool {
+        self.fleet.rack_armed[g] = false;
+        self.fleet.dirty_racks.push(g as u32);
+        let up = !self.fleet.rack_dark[g];
+        self.void_events += u64::from(!up);
+        up
+    }
+
+    fn draw_lasts<Q: EventQueue<Event>>(
+        eng: &mut Engine<Event, Q>,
+        p: &Option<Process>,
+    ) -> SimTime {
+        match p.as_ref().and_then(|p| p.lasts.as_ref()) {
+            // A zero-length failure would be invisible; 1 µs is the finest tick.
+            Some(d) => d.sample(eng.rng()).max(SimTime(1)),
+            None => SimTime(1),
+        }
+    }
+
+    /// A burst: `count` random distinct nodes, one at a time in node order.
+    fn burst<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, i: usize) {
+        let cfg: &'c Config = self.cfg;
+        let s = &cfg.events[i];
+        let Some(b) = s.burst else { return };
+        let scope = match b.az {
+            Some(a) => self.fleet.az_nodes(a),
+            None => 0..cfg.storage.nodes(),
+        };
+        let mut rng = eng.substream(BURST_STREAM + i as u64);
+        for n in burst_nodes(&mut rng, scope, b.count as usize) {
+            let change = match s.kind {
+                ScriptedKind::NodeCrash => self.crash(eng, n, s.lasts),
+                _ => self.lose_node(eng, n, Change::NodeLoss),
+            };
+            if let Some((c, t)) = self.pending_row.take() {
+                self.settle(eng, 0);
+                self.emit(eng.now(), c, t);
+            }
+            self.run_queue(eng);
+            if O::ENABLED
+                && cfg.storage.volume_mode
+                && let Some((c, t)) = change
+            {
+                self.emit_volume(eng.now(), c, t);
+            }
+        }
+    }
+
+    /// Applies one event; returns the change to record, if any.
+    pub(super) fn apply<Q: EventQueue<Event>>(
+        &mut self,
+        ev: Event,
+        eng: &mut Engine<Event, Q>,
+    ) -> Option<(Change, Target)> {
+        let cfg: &'c Config = self.cfg;
+        let f = &cfg.failures;
+        match ev {
+            Event::Scripted(i) => {
+                let s = &cfg.events[i as usize];
+                let (t, lasts) = (s.target, s.lasts);
+                if s.burst.is_some() {
+                    self.burst(eng, i as usize);
+                    return None;
+                }
+                match s.kind {
+                    ScriptedKind::NodeCrash => self.crash(eng, t, lasts),
+                    ScriptedKind::NodeLoss => self.lose_node(eng, t, Change::NodeLoss),
+                    ScriptedKind::AzOutage => self.az_down(eng, t, lasts, false),
+                    ScriptedKind::AzLoss => self.az_down(eng, t, lasts, true),
+                    ScriptedKind::RackOutage => {
+                        self.rack(eng, t, Some(lasts));
+                        Some((Change::RackOutage, Target::Rack(t)))
+                    }
+                }
+            }
+            Event::NodeCrashDue(n) => {
+                let n = n as usize;
+                if !self.fire_node_process(CRASH_PROC, n) {
+                    return None;
+                }
+                let lasts = Self::draw_lasts(eng, &f.node_crash);
+                self.crash(eng, n, lasts)
+            }
+            Event::NodeLossDue(n) => {
+                let n = n as usize;
+                if !self.fire_node_process(LOSS_PROC, n) {
+                    return None;
+                }
+                self.lose_node(eng, n, Change::NodeLoss)
+            }
+            Event::AzOutageDue(a) => {
+                if !self.fire_az_process(0, a as usize) {
+                    return None;
+                }
+                let lasts = Self::draw_lasts(eng, &f.az_outage);
+                self.az_down(eng, a as usize, lasts, false)
+            }
+            Event::AzLossDue(a) => {
+                if !self.fire_az_process(1, a as usize) {
+                    return None;
+                }
+                let lasts = Self::draw_lasts(eng, &f.az_loss);
+                self.az_down(eng, a as usize, lasts, true)
+            }
+            Event::RackOutageDue(g) => {
+                if !self.fire_rack_process(g as usize) {
+                    return None;
+                }
+                let lasts = Self::draw_lasts(eng, &f.rack_outage);
+                self.rack(eng, g as usize, Some(lasts));
+                Some((Change::RackOutage, Target::Rack(g as usize)))
+            }
+            Event::NodeRecovered(n) => {
+                let n = n as usize;
+                self.fleet.nodes[n].crashed = false;
+                self.fleet.mark(n);
+                let row = self.begin_row(Change::NodeRecover, Target::Node(n));
+                if self.fleet.reachable(n) {
+                    self.hit_node(eng, n, Hit::Up);
+                }
+                row
+            }
+            Event::AzRecovered(a) => {
+                self.az_up(eng, a as usize);
+                Some((Change::AzRecover, Target::Az(a as usize)))
+            }
+            Event::RackRecovered(g) => {
+                self.rack(eng, g as usize, None);
+                Some((Change::RackRecover, Target::Rack(g as usize)))
+            }
+            Event::Detected(rid) => {
+                let rid = rid as usize;
+                let (j, s) = (rid / self.v, rid % self.v);
+                if self.data[rid] == (Data::Lost { detected: false }) {
+                    self.touch(j, eng.now());
+                    self.set_data(j, s, Data::Lost { detected: true });
+                    self.pass(eng, j);
+                }
+                None
+            }
+            Event::RepairDone(rid) | Event::CatchupDone(rid) => {
+                let rid = rid as usize;
+                let (j, s) = (rid / self.v, rid % self.v);
+                let repair = matches!(ev, Event::RepairDone(_));
+                let change = if repair {
+                    Change::RepairDone
+                } else {
+                    Change::CatchUp
+                };
+                let row = self.begin_row(change, Target::Node(self.node_of[rid] as usize));
+                self.touch(j, eng.now());
+                self.pgs[j].catching &= !bit(s);
+                let pos = self.pgs[j].wclock;
+                self.set_data(j, s, Data::Present { current: true, pos });
+                if repair {
+                    self.rebuilt(rid, true);
+                }
+                self.pass(eng, j);
+                row
+            }
+            Event::GiveUp(n) => {
+                let n = n as usize;
+                self.fleet.nodes[n].giveup_armed = false;
+                self.fleet.mark(n);
+                self.lose_node(eng, n, Change::Replace)
+            }
+            Event::Restored(j) => {
+                let j = j as usize;
+                let row = self.begin_row(Change::Restore, Target::Group);
+                self.touch(j, eng.now());
+                self.restore(eng, j);
+                self.pass(eng, j);
+                row
+            }
+        }
+    }
+}

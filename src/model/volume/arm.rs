@@ -1,0 +1,121 @@
+//! After each event: sample the volume's availability, and arm or cancel the
+//! failure processes and give-up timers of the nodes, racks and AZs whose
+//! state changed (SPEC §1 "Failure sources": a process runs only while its
+//! target is up).
+
+use super::fleet::{CRASH_PROC, Fleet, GIVE_UP_TIMER, LOSS_PROC};
+use super::{GIVE_UP, OTHER, Volume, low_bits, members};
+use crate::engine::{Engine, EventQueue};
+use crate::model::Config;
+use crate::model::event::{Event, Observer};
+use crate::time::SimTime;
+
+impl<'c, O: Observer> Volume<'c, O> {
+    pub(super) fn after_event<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>) {
+        let now = eng.now();
+        self.stats.write.observe(now, self.pgs_write_down == 0);
+        self.stats.read.observe(now, self.pgs_read_down == 0);
+        let cfg: &'c Config = self.cfg;
+        let f = &cfg.failures;
+        let dirty = self.fleet.take_dirty();
+        // A memoryless (exponential) timer is left pending while its node is
+        // down: its remaining time is then distributed as a fresh draw at the
+        // return, so only a timer that fired (or was never drawn) needs a
+        // draw. Any other timer restarts from a fresh draw when its node is
+        // back, and when the node is new (replaced within this instant).
+        for (k, p) in [(CRASH_PROC, &f.node_crash), (LOSS_PROC, &f.node_loss)] {
+            let Some(p) = p else { continue };
+            let ki = k as usize;
+            if !p.every.is_memoryless() {
+                for &n in &dirty {
+                    let n = n as usize;
+                    let node = &self.fleet.nodes[n];
+                    if node.armed[ki] && (node.renewed || !self.fleet.up(n)) {
+                        self.fleet.nodes[n].armed[ki] = false;
+                        eng.cancel(Fleet::node_slot(n, k));
+                    }
+                }
+            }
+            for &n in &dirty {
+                let n = n as usize;
+                if self.fleet.nodes[n].armed[ki] || !self.fleet.up(n) {
+                    continue;
+                }
+                self.fleet.nodes[n].armed[ki] = true;
+                let ev = if k == CRASH_PROC {
+                    Event::NodeCrashDue(n as u32)
+                } else {
+                    Event::NodeLossDue(n as u32)
+                };
+                let d = p.every.sample(eng.rng()).max(SimTime(1));
+                self.after(eng, Fleet::node_slot(n, k), d, OTHER, ev);
+            }
+        }
+        for &n in &dirty {
+            self.fleet.nodes[n as usize].renewed = false;
+        }
+        if let Some(rda) = &cfg.replace_down_after {
+            for &n in &dirty {
+                let n = n as usize;
+                let want = self.fleet.nodes[n].present > 0 && !self.fleet.reachable(n);
+                if want == self.fleet.nodes[n].giveup_armed {
+                    continue;
+                }
+                self.fleet.nodes[n].giveup_armed = want;
+                let slot = Fleet::node_slot(n, GIVE_UP_TIMER);
+                if want {
+                    let d = rda.sample(eng.rng()).max(SimTime(1));
+                    self.after(eng, slot, d, GIVE_UP, Event::GiveUp(n as u32));
+                } else {
+                    eng.cancel(slot);
+                }
+            }
+        }
+        self.fleet.put_back(dirty);
+        // AZ processes: the same, over reachable AZs.
+        let az_up = low_bits(self.fleet.az_until.len()) & !self.fleet.az_dark;
+        for (k, p) in [(0, &f.az_outage), (1, &f.az_loss)] {
+            let Some(p) = p else { continue };
+            if !p.every.is_memoryless() {
+                for a in members(self.fleet.az_armed[k] & !az_up) {
+                    self.fleet.az_armed[k] &= !(1 << a);
+                    let slot = self.fleet.az_slot(a, k as u32);
+                    eng.cancel(slot);
+                }
+            }
+            for a in members(az_up & !self.fleet.az_armed[k]) {
+                self.fleet.az_armed[k] |= 1 << a;
+                let ev = if k == 0 {
+                    Event::AzOutageDue(a as u16)
+                } else {
+                    Event::AzLossDue(a as u16)
+                };
+                let d = p.every.sample(eng.rng()).max(SimTime(1));
+                let slot = self.fleet.az_slot(a, k as u32);
+                self.after(eng, slot, d, OTHER, ev);
+            }
+        }
+        // Rack processes, over the racks that changed.
+        let mut racks = std::mem::take(&mut self.fleet.dirty_racks);
+        if let Some(p) = &f.rack_outage {
+            racks.sort_unstable();
+            racks.dedup();
+            for &g in &racks {
+                let g = g as usize;
+                let up = !self.fleet.rack_dark[g];
+                let slot = self.fleet.rack_slot(g, 0);
+                if !p.every.is_memoryless() && self.fleet.rack_armed[g] && !up {
+                    self.fleet.rack_armed[g] = false;
+                    eng.cancel(slot);
+                }
+                if up && !self.fleet.rack_armed[g] {
+                    self.fleet.rack_armed[g] = true;
+                    let d = p.every.sample(eng.rng()).max(SimTime(1));
+                    self.after(eng, slot, d, OTHER, Event::RackOutageDue(g as u32));
+                }
+            }
+        }
+        racks.clear();
+        self.fleet.dirty_racks = racks;
+    }
+}

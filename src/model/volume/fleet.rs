@@ -1,0 +1,259 @@
+//! The storage fleet: nodes, racks and AZs, what is reachable, which
+//! replicas live where, repair streams, and which nodes changed in the
+//! current event (so that only they have their processes re-armed).
+
+use crate::engine::Slot;
+use crate::model::storage::Storage;
+use crate::time::SimTime;
+
+/// Per-node timer slots: crash process, loss process, return, give-up.
+pub(super) const CRASH_PROC: u32 = 0;
+pub(super) const LOSS_PROC: u32 = 1;
+pub(super) const RETURN: u32 = 2;
+pub(super) const GIVE_UP_TIMER: u32 = 3;
+const SLOTS_PER_NODE: u32 = 4;
+/// Per AZ: outage process, loss process, return. Per rack: outage, return.
+const SLOTS_PER_AZ: u32 = 3;
+const SLOTS_PER_RACK: u32 = 2;
+
+/// One storage node.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Node {
+    pub crashed: bool,
+    pub crash_until: SimTime,
+    /// Whether its crash / loss process has a pending timer.
+    pub armed: [bool; 2],
+    pub giveup_armed: bool,
+    /// Replaced by a new node during the current event.
+    pub renewed: bool,
+    dirty: bool,
+    /// Up or down (`C`, `S`, `D`) replicas on it.
+    pub present: u32,
+    /// Replicas it lost that are not rebuilt yet.
+    pub pending: u32,
+    streams: u32,
+}
+
+/// Nodes, racks and AZs of the fleet.
+pub(super) struct Fleet {
+    per_az: usize,
+    racks_per_az: usize,
+    azs: usize,
+    pub nodes: Vec<Node>,
+    /// Replica ids on each node, ascending (PG order).
+    pub on_node: Vec<Vec<u32>>,
+    pub az_dark: u64,
+    pub az_until: Vec<SimTime>,
+    pub rack_dark: Vec<bool>,
+    pub rack_until: Vec<SimTime>,
+    pub az_armed: [u64; 2],
+    pub rack_armed: Vec<bool>,
+    stream_cap: u32,
+    /// The (source, target) nodes whose streams a repair holds, by replica id.
+    stream_nodes: Vec<(u32, u32)>,
+    dirty: Vec<u32>,
+    pub dirty_racks: Vec<u32>,
+}
+
+impl Fleet {
+    pub(super) fn new(st: &Storage, azs: usize) -> Fleet {
+        let n = st.nodes();
+        let racks = azs * st.racks_per_az;
+        Fleet {
+            per_az: st.nodes_per_az,
+            racks_per_az: st.racks_per_az,
+            azs,
+            nodes: vec![Node::default(); n],
+            on_node: vec![Vec::new(); n],
+            az_dark: 0,
+            az_until: vec![SimTime::ZERO; azs],
+            rack_dark: vec![false; racks],
+            rack_until: vec![SimTime::ZERO; racks],
+            az_armed: [0; 2],
+            rack_armed: vec![false; racks],
+            stream_cap: st.repair_streams.unwrap_or(u32::MAX),
+            stream_nodes: Vec::new(),
+            dirty: Vec::new(),
+            dirty_racks: Vec::new(),
+        }
+    }
+
+    /// Records where each replica lives (`node_of[rid]`).
+    pub(super) fn attach(&mut self, node_of: &[u32]) {
+        for (rid, &n) in node_of.iter().enumerate() {
+            self.on_node[n as usize].push(rid as u32);
+            self.nodes[n as usize].present += 1;
+        }
+        if self.stream_cap != u32::MAX {
+            self.stream_nodes = vec![(0, 0); node_of.len()];
+        }
+    }
+
+    // ----- slots ------------------------------------------------------------
+
+    pub(super) fn node_slot(n: usize, k: u32) -> Slot {
+        Slot(n as u32 * SLOTS_PER_NODE + k)
+    }
+
+    pub(super) fn az_slot(&self, a: usize, k: u32) -> Slot {
+        Slot(self.nodes.len() as u32 * SLOTS_PER_NODE + a as u32 * SLOTS_PER_AZ + k)
+    }
+
+    pub(super) fn rack_slot(&self, g: usize, k: u32) -> Slot {
+        let base = self.nodes.len() as u32 * SLOTS_PER_NODE + self.azs as u32 * SLOTS_PER_AZ;
+        Slot(base + g as u32 * SLOTS_PER_RACK + k)
+    }
+
+    /// Slots used by the fleet (the model's own slots follow).
+    pub(super) fn slots(&self) -> u32 {
+        self.rack_slot(self.rack_dark.len(), 0).0
+    }
+
+    // ----- geometry and reachability ----------------------------------------
+
+    #[inline]
+    pub(super) fn az_of(&self, n: usize) -> usize {
+        n / self.per_az
+    }
+
+    #[inline]
+    pub(super) fn rack_of(&self, n: usize) -> usize {
+        self.az_of(n) * self.racks_per_az + (n % self.per_az) % self.racks_per_az
+    }
+
+    /// Nodes of AZ `a`.
+    pub(super) fn az_nodes(&self, a: usize) -> std::ops::Range<usize> {
+        a * self.per_az..(a + 1) * self.per_az
+    }
+
+    /// Nodes of global rack `g`, ascending.
+    pub(super) fn rack_nodes(&self, g: usize) -> impl Iterator<Item = usize> + use<> {
+        let (a, r) = (g / self.racks_per_az, g % self.racks_per_az);
+        (a * self.per_az + r..(a + 1) * self.per_az).step_by(self.racks_per_az)
+    }
+
+    #[inline]
+    pub(super) fn az_reachable(&self, a: usize) -> bool {
+        self.az_dark & (1 << a) == 0
+    }
+
+    /// Not crashed, and its AZ and rack are reachable.
+    #[inline]
+    pub(super) fn reachable(&self, n: usize) -> bool {
+        !self.nodes[n].crashed
+            && self.az_reachable(self.az_of(n))
+            && !self.rack_dark[self.rack_of(n)]
+    }
+
+    /// Up for its own failure processes: reachable, and everything it lost
+    /// has been rebuilt.
+    #[inline]
+    pub(super) fn up(&self, n: usize) -> bool {
+        self.nodes[n].pending == 0 && self.reachable(n)
+    }
+
+    // ----- replicas ---------------------------------------------------------
+
+    #[inline]
+    pub(super) fn present_changed(&mut self, n: usize, present: bool) {
+        let node = &mut self.nodes[n];
+        if present {
+            node.present += 1;
+        } else {
+            node.present -= 1;
+        }
+        self.mark(n);
+    }
+
+    /// A lost replica's home moves from node `from` to `to`.
+    pub(super) fn move_replica(&mut self, rid: u32, from: usize, to: usize) {
+        if let Ok(i) = self.on_node[from].binary_search(&rid) {
+            self.on_node[from].remove(i);
+        }
+        let list = &mut self.on_node[to];
+        let i = list.binary_search(&rid).unwrap_or_else(|i| i);
+        list.insert(i, rid);
+    }
+
+    /// Node `n` lost a replica that now waits to be rebuilt.
+    pub(super) fn pending_add(&mut self, n: usize) {
+        self.nodes[n].pending += 1;
+        self.mark(n);
+    }
+
+    /// One replica node `n` lost is back.
+    pub(super) fn pending_done(&mut self, n: usize) {
+        self.nodes[n].pending -= 1;
+        self.mark(n);
+    }
+
+    // ----- repair streams ---------------------------------------------------
+
+    #[inline]
+    pub(super) fn unlimited_streams(&self) -> bool {
+        self.stream_cap == u32::MAX
+    }
+
+    #[inline]
+    pub(super) fn stream_free(&self, n: usize) -> bool {
+        self.nodes[n].streams < self.stream_cap
+    }
+
+    /// Repair `rid` takes a stream on its source and target nodes.
+    pub(super) fn take_streams(&mut self, src: usize, target: usize, rid: usize) {
+        if self.unlimited_streams() {
+            return;
+        }
+        self.nodes[src].streams += 1;
+        self.nodes[target].streams += 1;
+        self.stream_nodes[rid] = (src as u32, target as u32);
+    }
+
+    /// Repair `rid` ended (done, abandoned or cancelled).
+    pub(super) fn release_streams(&mut self, rid: usize) {
+        if self.unlimited_streams() {
+            return;
+        }
+        let (s, t) = self.stream_nodes[rid];
+        self.nodes[s as usize].streams -= 1;
+        self.nodes[t as usize].streams -= 1;
+    }
+
+    // ----- nodes changed in this event --------------------------------------
+
+    /// Node `n` changed in a way that may concern its processes.
+    #[inline]
+    pub(super) fn mark(&mut self, n: usize) {
+        let node = &mut self.nodes[n];
+        if !node.dirty {
+            node.dirty = true;
+            self.dirty.push(n as u32);
+        }
+    }
+
+    /// Every node (at the start).
+    pub(super) fn dirty_all(&mut self) {
+        for n in 0..self.nodes.len() {
+            self.mark(n);
+        }
+        self.dirty_racks = (0..self.rack_dark.len() as u32).collect();
+    }
+
+    /// The changed nodes in node order, clearing the list.
+    pub(super) fn take_dirty(&mut self) -> Vec<u32> {
+        let mut d = std::mem::take(&mut self.dirty);
+        d.sort_unstable();
+        for &n in &d {
+            self.nodes[n as usize].dirty = false;
+        }
+        d
+    }
+
+    /// Gives back the (emptied) list so its buffer is reused.
+    pub(super) fn put_back(&mut self, mut d: Vec<u32>) {
+        d.clear();
+        if self.dirty.is_empty() {
+            self.dirty = d;
+        }
+    }
+}

@@ -1,0 +1,467 @@
+//! [`Volume`]: protection groups whose replicas live on the nodes of a
+//! storage fleet (SPEC §1 and §4). A scenario without `[volume]`/`[fleet]` is
+//! one PG on a fleet of exactly V nodes, so §1 is this model's smallest case.
+//!
+//! Three layers, each in its own file:
+//! - `fleet.rs`: nodes, racks and AZs (reachability, crash returns, losses,
+//!   give-ups) and the placement of replicas on nodes;
+//! - `rules.rs`: one PG's rule fixpoint over its replica slots, the §1 rules
+//!   written once over bitmasks (`down` = the slot's node is unreachable);
+//! - `repair.rs`: re-replication targets and repair streams;
+//!   `arm.rs`: failure processes and give-up timers of the fleet.
+//!
+//! Replica facts are kept per replica id `rid = pg × V + slot` and as per-PG
+//! bitmasks over slots, updated only through `set_data`.
+
+mod apply;
+mod arm;
+mod fleet;
+pub mod placement;
+mod repair;
+mod rules;
+
+use super::Config;
+use super::event::{Change, Event, Observer, Row, Target, VolumeRow};
+use super::quorum::ReplicaSet;
+use super::stats::{RunStats, VolumeStats};
+use crate::engine::{Class, Engine, EngineError, EventQueue, Model, Slot};
+use crate::time::SimTime;
+use fleet::Fleet;
+use repair::RepairQueue;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Data {
+    /// Holds data up to `pos` (write-clock µs), or the latest write if `current`.
+    Present { current: bool, pos: u64 },
+    /// Destroyed; `detected` once the detection delay has passed.
+    Lost { detected: bool },
+    /// Being hydrated from slot `src` of the same PG.
+    Repairing { src: u16 },
+}
+
+/// Order classes at equal times: scripted, then give-ups, then the rest.
+const SCRIPTED: Class = 0;
+const GIVE_UP: Class = 1;
+const OTHER: Class = 2;
+
+/// No node (a replica not lost from any node).
+const NONE: u32 = u32::MAX;
+
+/// The set {0, …, n−1} (n ≤ 64).
+#[inline]
+fn low_bits(n: usize) -> u64 {
+    if n >= 64 { u64::MAX } else { (1u64 << n) - 1 }
+}
+
+#[inline]
+fn bit(r: usize) -> ReplicaSet {
+    1 << r
+}
+
+/// Indices of the set bits, ascending.
+#[inline]
+fn members(mut m: u64) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        if m == 0 {
+            return None;
+        }
+        let r = m.trailing_zeros() as usize;
+        m &= m - 1;
+        Some(r)
+    })
+}
+
+/// One protection group's slot sets and write clock.
+#[derive(Clone, Debug)]
+struct Pg {
+    present: ReplicaSet,
+    /// Present with the current flag (up or down).
+    current: ReplicaSet,
+    lost_detected: ReplicaSet,
+    repairing: ReplicaSet,
+    catching: ReplicaSet,
+    /// Slots whose node is unreachable.
+    down: ReplicaSet,
+    /// Lost slots holding a partial copy (`repair_progress = "resume"`).
+    kept: ReplicaSet,
+    /// Lost slots waiting in the repair queue.
+    queued: ReplicaSet,
+    /// Acknowledged-write clock (µs) as of `since`; it runs while write-available.
+    wclock: u64,
+    since: SimTime,
+    write_ok: bool,
+    read_ok: bool,
+    degraded: bool,
+    restoring: bool,
+    lost_data: bool,
+    /// Slot order is node order (so the first up, current slot is the lowest bit).
+    ordered: bool,
+}
+
+/// A volume of protection groups on a storage fleet, being simulated.
+pub struct Volume<'c, O: Observer> {
+    cfg: &'c Config,
+    /// Replicas per PG (V).
+    v: usize,
+    all: ReplicaSet,
+    /// Slots of each AZ (the same for every PG).
+    az_slots: Vec<ReplicaSet>,
+    pgs: Vec<Pg>,
+    data: Vec<Data>,
+    repair_until: Vec<SimTime>,
+    repair_left: Vec<SimTime>,
+    catchup_src: Vec<u16>,
+    /// The node each replica lives on (a lost one: its replacement node).
+    node_of: Vec<u32>,
+    /// The node whose loss destroyed this replica, until it is rebuilt.
+    lost_from: Vec<u32>,
+    fleet: Fleet,
+    queue: RepairQueue,
+    /// Volume-wide counts of PGs without write / read quorum, and degraded.
+    pgs_write_down: usize,
+    pgs_read_down: usize,
+    pgs_degraded: usize,
+    repairs_running: usize,
+    last_t: SimTime,
+    /// Process timers that fired on a node, rack or AZ that was not up.
+    void_events: u64,
+    stats: RunStats,
+    vstats: VolumeStats,
+    fault: Option<EngineError>,
+    letters: Vec<u8>,
+    stop_at_loss: bool,
+    /// The change of the current event, for §1's per-replica timeline.
+    pending_row: Option<(Change, Target)>,
+    /// A reusable buffer of replica ids.
+    scratch: Vec<u32>,
+    observer: O,
+}
+
+impl<'c, O: Observer> Volume<'c, O> {
+    /// A volume with every replica up and current, no failure scheduled yet.
+    pub fn new(cfg: &'c Config, observer: O) -> Self {
+        let v = cfg.layout.replicas();
+        let n = cfg.layout.nodes_per_az;
+        let p = cfg.storage.pgs;
+        let all = low_bits(v);
+        let pg = Pg {
+            present: all,
+            current: all,
+            lost_detected: 0,
+            repairing: 0,
+            catching: 0,
+            down: 0,
+            kept: 0,
+            queued: 0,
+            wclock: 0,
+            since: SimTime::ZERO,
+            write_ok: true,
+            read_ok: true,
+            degraded: false,
+            restoring: false,
+            lost_data: false,
+            ordered: true,
+        };
+        let reps = p * v;
+        Volume {
+            cfg,
+            v,
+            all,
+            az_slots: (0..cfg.layout.azs.len())
+                .map(|a| low_bits(n) << (a * n))
+                .collect(),
+            pgs: vec![pg; p],
+            data: vec![
+                Data::Present {
+                    current: true,
+                    pos: 0
+                };
+                reps
+            ],
+            repair_until: vec![SimTime::ZERO; reps],
+            repair_left: vec![SimTime::ZERO; reps],
+            catchup_src: vec![0; reps],
+            node_of: Vec::new(),
+            lost_from: vec![NONE; reps],
+            fleet: Fleet::new(&cfg.storage, cfg.layout.azs.len()),
+            queue: RepairQueue::new(reps),
+            pgs_write_down: 0,
+            pgs_read_down: 0,
+            pgs_degraded: 0,
+            repairs_running: 0,
+            last_t: SimTime::ZERO,
+            void_events: 0,
+            stats: RunStats::default(),
+            vstats: VolumeStats::default(),
+            fault: None,
+            letters: vec![b'C'; v],
+            stop_at_loss: false,
+            pending_row: None,
+            scratch: Vec::new(),
+            observer,
+        }
+    }
+
+    /// Ends the run at the first data loss (for time-to-first-loss estimates).
+    pub fn stop_at_first_loss(mut self) -> Self {
+        self.stop_at_loss = true;
+        self
+    }
+
+    /// Places the replicas, schedules the scripted events and the first
+    /// background failures, and records the `start` row.
+    pub fn start<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>) {
+        let mut rng = eng.substream(placement::PLACEMENT_STREAM);
+        self.node_of = placement::place(self.cfg, &mut rng);
+        self.fleet.attach(&self.node_of);
+        self.queue.rng = eng.substream(placement::REPAIR_STREAM);
+        let slots = self.restore_slot(self.pgs.len()).0 as usize;
+        eng.reserve(slots, slots + self.cfg.events.len());
+        for (i, ev) in self.cfg.events.iter().enumerate() {
+            let r = eng.schedule(ev.at, SCRIPTED, Event::Scripted(i as u32));
+            self.note(r);
+        }
+        self.fleet.dirty_all();
+        self.after_event(eng);
+        self.emit(SimTime::ZERO, Change::Start, Target::Group);
+        if O::ENABLED && self.cfg.storage.volume_mode {
+            self.emit_volume(SimTime::ZERO, Change::Start, Target::Group);
+        }
+    }
+
+    /// Closes open outages at `horizon`, records the `end` row and returns the
+    /// run's totals (or the engine fault that stopped it).
+    pub fn finish(
+        mut self,
+        horizon: SimTime,
+        events_processed: u64,
+    ) -> Result<(RunStats, O), EngineError> {
+        if let Some(e) = self.fault.take() {
+            return Err(e);
+        }
+        self.advance_clock(horizon);
+        self.stats.write.finish(horizon);
+        self.stats.read.finish(horizon);
+        self.stats.horizon = horizon;
+        self.stats.events_processed = events_processed - self.void_events;
+        self.vstats.repairs_running = self.repairs_running as u64;
+        self.queue.finish(horizon, &mut self.vstats);
+        self.vstats.pgs = self.pgs.len() as u64;
+        self.vstats.nodes = self.cfg.storage.nodes() as u64;
+        self.vstats.pgs_with_data_loss = self.pgs.iter().filter(|p| p.lost_data).count() as u64;
+        self.stats.volume = Some(self.vstats.clone());
+        self.emit(horizon, Change::End, Target::Group);
+        if O::ENABLED && self.cfg.storage.volume_mode {
+            self.emit_volume(horizon, Change::End, Target::Group);
+        }
+        Ok((self.stats, self.observer))
+    }
+
+    /// Accounts the time since the last event: PG-seconds without write
+    /// quorum, and the most PGs without it in a state of positive length.
+    #[inline]
+    fn advance_clock(&mut self, now: SimTime) {
+        if now > self.last_t {
+            let dt = (now.0 - self.last_t.0) as u128;
+            if self.pgs_write_down > 0 {
+                self.vstats.pg_write_unavailable_us += dt * self.pgs_write_down as u128;
+                self.vstats.max_pgs_write_unavailable = self
+                    .vstats
+                    .max_pgs_write_unavailable
+                    .max(self.pgs_write_down as u64);
+            }
+            self.last_t = now;
+        }
+    }
+
+    // ----- sets -----------------------------------------------------------
+
+    #[inline]
+    fn reachable(&self, j: usize) -> ReplicaSet {
+        self.all & !self.pgs[j].down
+    }
+
+    /// The first up, current slot of PG `j` in node order.
+    #[inline]
+    fn first_up_current(&self, j: usize) -> Option<usize> {
+        let pg = &self.pgs[j];
+        let m = pg.current & !pg.down & self.all;
+        if m == 0 {
+            return None;
+        }
+        if pg.ordered {
+            return Some(m.trailing_zeros() as usize);
+        }
+        let base = j * self.v;
+        members(m).min_by_key(|&s| self.node_of[base + s])
+    }
+
+    /// The only way replica data changes, so the sets and the fleet's
+    /// per-node counts stay in step.
+    #[inline]
+    fn set_data(&mut self, j: usize, s: usize, d: Data) {
+        let b = bit(s);
+        let rid = j * self.v + s;
+        let pg = &mut self.pgs[j];
+        let was_present = pg.present & b != 0;
+        let was_repairing = pg.repairing & b != 0;
+        pg.present &= !b;
+        pg.current &= !b;
+        pg.lost_detected &= !b;
+        pg.repairing &= !b;
+        match d {
+            Data::Present { current, .. } => {
+                pg.present |= b;
+                if current {
+                    pg.current |= b;
+                }
+            }
+            Data::Lost { detected: true } => pg.lost_detected |= b,
+            Data::Lost { detected: false } => {}
+            Data::Repairing { .. } => pg.repairing |= b,
+        }
+        let is_present = matches!(d, Data::Present { .. });
+        let is_repairing = matches!(d, Data::Repairing { .. });
+        if was_present != is_present {
+            self.fleet
+                .present_changed(self.node_of[rid] as usize, is_present);
+        }
+        if was_repairing != is_repairing {
+            if is_repairing {
+                self.repairs_running += 1;
+            } else {
+                self.repairs_running -= 1;
+                self.fleet.release_streams(rid);
+            }
+        }
+        self.data[rid] = d;
+    }
+
+    #[inline]
+    fn stop_work<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, j: usize, s: usize) {
+        self.pgs[j].catching &= !bit(s);
+        eng.cancel(self.work_slot(j * self.v + s));
+    }
+
+    // ----- scheduling helpers -------------------------------------------
+
+    #[inline]
+    fn note(&mut self, r: Result<(), EngineError>) {
+        if let Err(e) = r {
+            self.fault.get_or_insert(e);
+        }
+    }
+
+    #[inline]
+    fn work_slot(&self, rid: usize) -> Slot {
+        Slot(self.fleet.slots() + rid as u32)
+    }
+
+    fn restore_slot(&self, j: usize) -> Slot {
+        Slot(self.fleet.slots() + self.data.len() as u32 + j as u32)
+    }
+
+    #[inline]
+    fn after<Q: EventQueue<Event>>(
+        &mut self,
+        eng: &mut Engine<Event, Q>,
+        slot: Slot,
+        delay: SimTime,
+        class: Class,
+        ev: Event,
+    ) {
+        let at = eng.now().saturating_add(delay);
+        let res = eng.schedule_in(slot, at, class, ev);
+        self.note(res);
+    }
+
+    // ----- timeline -------------------------------------------------------
+
+    /// A §1 per-replica row (single-PG scenarios only).
+    fn emit(&mut self, time: SimTime, change: Change, target: Target) {
+        if !O::ENABLED || self.cfg.storage.volume_mode {
+            return;
+        }
+        let pg = &self.pgs[0];
+        let reach = self.all & !pg.down;
+        let (up, cur) = (pg.present & reach, pg.current & reach);
+        for (r, letter) in self.letters.iter_mut().enumerate() {
+            *letter = match self.data[r] {
+                Data::Lost { .. } => b'L',
+                Data::Repairing { .. } => b'R',
+                Data::Present { .. } if reach & bit(r) == 0 => b'D',
+                Data::Present { current: true, .. } => b'C',
+                Data::Present { .. } => b'S',
+            };
+        }
+        let target = self.target_name(target);
+        let row = Row {
+            time,
+            change,
+            target: &target,
+            up: up.count_ones() as usize,
+            current: cur.count_ones() as usize,
+            write_available: self.cfg.quorum.write_ok(cur),
+            read_available: self.cfg.quorum.read_ok(up, cur),
+            data_loss_events: self.stats.data_loss_events,
+            states: &self.letters,
+        };
+        self.observer.row(&row);
+    }
+
+    /// A §4 volume row: counts after the event.
+    fn emit_volume(&mut self, time: SimTime, change: Change, target: Target) {
+        let target = self.target_name(target);
+        let row = VolumeRow {
+            time,
+            change,
+            target: &target,
+            write_available: self.pgs_write_down == 0,
+            read_available: self.pgs_read_down == 0,
+            pgs_write_unavailable: self.pgs_write_down,
+            pgs_read_unavailable: self.pgs_read_down,
+            pgs_degraded: self.pgs_degraded,
+            repairs_running: self.repairs_running,
+            repairs_waiting: self.queue.len(),
+            data_loss_events: self.stats.data_loss_events,
+        };
+        self.observer.volume_row(&row);
+    }
+
+    fn target_name(&self, target: Target) -> std::borrow::Cow<'c, str> {
+        let cfg: &'c Config = self.cfg;
+        match target {
+            Target::Group => "".into(),
+            Target::Node(n) => cfg.storage.node_names[n].as_str().into(),
+            Target::Az(a) => cfg.layout.azs[a].as_str().into(),
+            Target::Rack(g) => cfg.storage.rack_name(&cfg.layout.azs, g).into(),
+        }
+    }
+}
+
+impl<O: Observer> Model for Volume<'_, O> {
+    type Event = Event;
+
+    fn handle<Q: EventQueue<Event>>(&mut self, ev: Event, eng: &mut Engine<Event, Q>) {
+        let now = eng.now();
+        self.advance_clock(now);
+        let change = self.apply(ev, eng);
+        if let Some((c, t)) = self.pending_row.take() {
+            // Nothing touched a PG's replicas: the row shows the state as is.
+            self.settle(eng, 0);
+            self.emit(now, c, t);
+        }
+        self.run_queue(eng);
+        self.after_event(eng);
+        if O::ENABLED
+            && self.cfg.storage.volume_mode
+            && let Some((c, t)) = change
+        {
+            self.emit_volume(now, c, t);
+        }
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop_at_loss && self.stats.data_loss_events > 0
+    }
+}

@@ -1,0 +1,229 @@
+//! One PG's rule fixpoint (SPEC §1 rules 1–5: staleness, abandonment,
+//! catch-up, re-replication, data loss and restore), over its slot bitmasks.
+//! The same code runs for §1's single PG and for every PG of a volume.
+
+use super::{Data, OTHER, Volume, bit, members};
+use crate::engine::{Engine, EventQueue};
+use crate::model::RepairProgress;
+use crate::model::event::{Change, Event, Observer, Target};
+use crate::time::SimTime;
+
+impl<O: Observer> Volume<'_, O> {
+    /// Brings PG `j`'s write clock to `now` (it runs while write-available);
+    /// called before anything of the PG changes.
+    #[inline]
+    pub(super) fn touch(&mut self, j: usize, now: SimTime) {
+        let pg = &mut self.pgs[j];
+        if pg.write_ok {
+            pg.wclock += now.0 - pg.since.0;
+        }
+        pg.since = now;
+    }
+
+    /// Runs PG `j`'s rules to their fixpoint after its replicas changed, and
+    /// records its new availability in the volume's counts.
+    pub(super) fn pass<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, j: usize) {
+        if O::ENABLED
+            && let Some((c, t)) = self.pending_row.take()
+        {
+            // §1's row shows the settled state before the active rules.
+            self.settle(eng, j);
+            self.emit(eng.now(), c, t);
+        }
+        loop {
+            self.settle(eng, j);
+            if self.catch_up(eng, j) || self.re_replicate(eng, j) || self.check_data_loss(eng, j) {
+                continue;
+            }
+            break;
+        }
+        self.pg_done(j);
+    }
+
+    /// Updates the volume's counts of PGs without write / read quorum and
+    /// degraded PGs from PG `j`'s settled state.
+    #[inline]
+    fn pg_done(&mut self, j: usize) {
+        let all = self.all;
+        let pg = &mut self.pgs[j];
+        let reach = all & !pg.down;
+        let (up, uc) = (pg.present & reach, pg.current & reach);
+        let w = self.cfg.quorum.write_ok(uc);
+        let r = self.cfg.quorum.read_ok(up, uc);
+        let d = uc != all;
+        if w != pg.write_ok {
+            pg.write_ok = w;
+            if w {
+                self.pgs_write_down -= 1;
+            } else {
+                self.pgs_write_down += 1;
+            }
+        }
+        if r != pg.read_ok {
+            pg.read_ok = r;
+            if r {
+                self.pgs_read_down -= 1;
+            } else {
+                self.pgs_read_down += 1;
+            }
+        }
+        if d != pg.degraded {
+            pg.degraded = d;
+            if d {
+                self.pgs_degraded += 1;
+            } else {
+                self.pgs_degraded -= 1;
+            }
+        }
+    }
+
+    /// Passive consequences of the current state: rule 1's staleness and the
+    /// abandonment of repairs and catch-ups whose conditions no longer hold.
+    pub(super) fn settle<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, j: usize) {
+        let reach = self.reachable(j);
+        let pg = &self.pgs[j];
+        let uc = pg.current & reach;
+        let (stale, repairing, wclock) = (pg.current & !reach, pg.repairing, pg.wclock);
+        if stale != 0 && self.cfg.quorum.write_ok(uc) {
+            // Rule 1: replicas that are not up miss the next record.
+            for s in members(stale) {
+                let d = Data::Present {
+                    current: false,
+                    pos: wclock,
+                };
+                self.set_data(j, s, d);
+            }
+        }
+        let base = j * self.v;
+        for s in members(repairing) {
+            let Data::Repairing { src } = self.data[base + s] else {
+                continue;
+            };
+            if uc & bit(src as usize) == 0 || reach & bit(s) == 0 {
+                self.set_data(j, s, Data::Lost { detected: true });
+                self.stop_work(eng, j, s);
+                if reach & bit(s) != 0 && self.cfg.repair_progress == RepairProgress::Resume {
+                    // Only the source went away: keep what was copied.
+                    self.pgs[j].kept |= bit(s);
+                    self.repair_left[base + s] =
+                        SimTime(self.repair_until[base + s].0.saturating_sub(eng.now().0));
+                }
+            }
+        }
+        // A replica whose own node or AZ is unreachable starts from zero.
+        self.pgs[j].kept &= reach;
+        let catching = self.pgs[j].catching;
+        for s in members(catching) {
+            let src = self.catchup_src[base + s] as usize;
+            let cur = self.pgs[j].current;
+            if reach & bit(s) == 0 || uc & bit(src) == 0 || cur & bit(s) != 0 {
+                self.stop_work(eng, j, s);
+            }
+        }
+    }
+
+    /// Rule 2: up, stale replicas start (or, with zero `catchup_time`, finish)
+    /// catching up from the first up, current peer.
+    fn catch_up<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, j: usize) -> bool {
+        let pg = &self.pgs[j];
+        let waiting = pg.present & !pg.current & !pg.catching & !pg.down & self.all;
+        let mut changed = false;
+        for s in members(waiting) {
+            let Some(src) = self.first_up_current(j) else {
+                return changed;
+            };
+            let d = self.cfg.catchup_time.sample(eng.rng());
+            let rid = j * self.v + s;
+            if d.0 == 0 {
+                let pos = self.pgs[j].wclock;
+                self.set_data(j, s, Data::Present { current: true, pos });
+                self.emit(
+                    eng.now(),
+                    Change::CatchUp,
+                    Target::Node(self.node_of[rid] as usize),
+                );
+                changed = true;
+            } else {
+                self.pgs[j].catching |= bit(s);
+                self.catchup_src[rid] = src as u16;
+                let slot = self.work_slot(rid);
+                self.after(eng, slot, d, OTHER, Event::CatchupDone(rid as u32));
+            }
+        }
+        changed
+    }
+
+    /// Rule 5: when no replica holds the latest acknowledged write, count a
+    /// data loss and carry on from the freshest survivors, or restore.
+    fn check_data_loss<Q: EventQueue<Event>>(
+        &mut self,
+        eng: &mut Engine<Event, Q>,
+        j: usize,
+    ) -> bool {
+        let pg = &self.pgs[j];
+        if pg.restoring || pg.current != 0 {
+            return false;
+        }
+        let now = eng.now();
+        self.stats.data_loss_events += 1;
+        self.stats.first_data_loss.get_or_insert(now);
+        self.pgs[j].lost_data = true;
+        let base = j * self.v;
+        let present = self.pgs[j].present;
+        let freshest = members(present)
+            .filter_map(|s| match self.data[base + s] {
+                Data::Present { pos, .. } => Some(pos),
+                _ => None,
+            })
+            .max();
+        match freshest {
+            Some(best) => {
+                self.stats.lost_write_us += self.pgs[j].wclock - best;
+                self.pgs[j].wclock = best;
+                for s in members(present) {
+                    if let Data::Present { pos, .. } = self.data[base + s] {
+                        let current = pos == best;
+                        self.set_data(j, s, Data::Present { current, pos });
+                    }
+                }
+                self.emit(now, Change::DataLoss, Target::Group);
+            }
+            None => {
+                let pg = &mut self.pgs[j];
+                let lag = self.cfg.backup_lag.0.min(pg.wclock);
+                self.stats.lost_write_us += lag;
+                pg.wclock -= lag;
+                pg.restoring = true;
+                self.emit(now, Change::DataLoss, Target::Group);
+                let d = self.cfg.restore_time.sample(eng.rng());
+                if d.0 == 0 {
+                    self.restore(eng, j);
+                    self.emit(now, Change::Restore, Target::Group);
+                } else {
+                    let slot = self.restore_slot(j);
+                    self.after(eng, slot, d, OTHER, Event::Restored(j as u32));
+                }
+            }
+        }
+        true
+    }
+
+    /// Every replica gets the restored data and is current, on its slot's
+    /// node; the PG's pending repairs are cancelled.
+    pub(super) fn restore<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, j: usize) {
+        let pg = &mut self.pgs[j];
+        pg.restoring = false;
+        pg.kept = 0;
+        let queued = std::mem::take(&mut pg.queued);
+        let base = j * self.v;
+        for s in members(queued) {
+            self.queue.remove(base + s, eng.now(), &mut self.vstats);
+        }
+        let pos = self.pgs[j].wclock;
+        for s in 0..self.v {
+            self.stop_work(eng, j, s);
+            self.rebuilt(base + s, false);
+            self.set_data(j, s, Data::Present { current: true, pos });
+        }
+    }
+}
