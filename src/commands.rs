@@ -123,7 +123,7 @@ fn run_cmd(a: RunArgs) -> Result<String, Error> {
                 .pop()
                 .ok_or_else(|| Error::Internal("no timeline file".into()))?,
         };
-        let tl = TimelineCsv::to_writer(&sc.config.layout.node_names, tl_file);
+        let tl = TimelineCsv::for_config(&sc.config, tl_file);
         let (stats, tl) = run::simulate_ticking(&sc.config, sc.seed, sc.horizon, tl, &mut tick)?;
         let tl_file = tl
             .finish()

@@ -42,6 +42,47 @@ pub struct RunJson<'a> {
     pub replicas: usize,
     /// Extra: write quorum and read quorum, described.
     pub quorum: String,
+    /// SPEC §4's keys, for a volume or fleet scenario.
+    #[serde(flatten)]
+    pub volume: Option<VolumeJson>,
+}
+
+/// The keys `run --json` adds for a volume (SPEC §4).
+#[derive(Serialize, Debug)]
+pub struct VolumeJson {
+    /// Protection groups.
+    pub pgs: u64,
+    /// Fleet nodes.
+    pub nodes: u64,
+    /// Distinct PGs that lost data.
+    pub pgs_with_data_loss: u64,
+    /// `segment_size` × PG data-loss events.
+    pub lost_bytes: u128,
+    /// Most PGs without write quorum in a state lasting > 0.
+    pub max_pgs_write_unavailable: u64,
+    /// PG-seconds without write quorum, summed over PGs.
+    pub pg_write_unavailable_seconds: f64,
+    /// Repairs completed.
+    pub repairs: u64,
+    /// Longest wait of a repair for its streams (or a target), per attempt.
+    pub longest_repair_wait_seconds: f64,
+}
+
+impl VolumeJson {
+    /// The volume keys of a run, if the scenario is a volume or fleet.
+    pub fn new(sc: &Scenario, st: &RunStats) -> Option<VolumeJson> {
+        let v = st.volume.as_ref().filter(|_| sc.config.storage.volume_mode)?;
+        Some(VolumeJson {
+            pgs: v.pgs,
+            nodes: v.nodes,
+            pgs_with_data_loss: v.pgs_with_data_loss,
+            lost_bytes: sc.config.segment_size_bytes as u128 * st.data_loss_events as u128,
+            max_pgs_write_unavailable: v.max_pgs_write_unavailable,
+            pg_write_unavailable_seconds: v.pg_write_unavailable_us as f64 / 1e6,
+            repairs: v.repairs,
+            longest_repair_wait_seconds: v.longest_repair_wait_us as f64 / 1e6,
+        })
+    }
 }
 
 impl<'a> RunJson<'a> {
@@ -66,6 +107,7 @@ impl<'a> RunJson<'a> {
             events_processed: st.events_processed,
             replicas: sc.config.layout.replicas(),
             quorum: sc.config.quorum.describe(),
+            volume: VolumeJson::new(sc, st),
         }
     }
 

@@ -2,7 +2,7 @@
 //! streamed to a writer as the run goes, so memory stays bounded however long
 //! the run is.
 
-use crate::model::{Observer, Row};
+use crate::model::{Config, Observer, Row, VolumeRow};
 use crate::time::{SimTime, US_PER_S};
 use std::io::Write;
 
@@ -15,6 +15,21 @@ pub const COLUMNS: [&str; 8] = [
     "current",
     "write_available",
     "read_available",
+    "data_loss_events",
+];
+
+/// The columns of a volume timeline (SPEC §4): counts instead of replicas.
+pub const VOLUME_COLUMNS: [&str; 11] = [
+    "time_s",
+    "event",
+    "target",
+    "write_available",
+    "read_available",
+    "pgs_write_unavailable",
+    "pgs_read_unavailable",
+    "pgs_degraded",
+    "repairs_running",
+    "repairs_waiting",
     "data_loss_events",
 ];
 
@@ -45,15 +60,29 @@ impl TimelineCsv<Vec<u8>> {
 impl<W: Write> TimelineCsv<W> {
     /// A timeline written to `out`, starting with the header for these nodes.
     pub fn to_writer(node_names: &[String], out: W) -> Self {
+        let header = COLUMNS
+            .iter()
+            .copied()
+            .chain(node_names.iter().map(String::as_str));
+        Self::with_header(header, out)
+    }
+
+    /// The timeline `cfg` calls for: §3's per-replica columns for one PG, or
+    /// §4's counts for a volume or fleet.
+    pub fn for_config(cfg: &Config, out: W) -> Self {
+        if cfg.storage.volume_mode {
+            Self::with_header(VOLUME_COLUMNS.iter().copied(), out)
+        } else {
+            Self::to_writer(&cfg.layout.node_names, out)
+        }
+    }
+
+    fn with_header<'h>(header: impl Iterator<Item = &'h str>, out: W) -> Self {
         let mut tl = TimelineCsv {
             out,
             line: Vec::with_capacity(256),
             error: None,
         };
-        let header = COLUMNS
-            .iter()
-            .copied()
-            .chain(node_names.iter().map(String::as_str));
         for (i, h) in header.enumerate() {
             if i > 0 {
                 tl.line.push(b',');
@@ -146,6 +175,36 @@ impl<W: Write> Observer for TimelineCsv<W> {
             line.push(b',');
             line.push(c);
         }
+        line.push(b'\n');
+        self.emit();
+    }
+
+    fn volume_row(&mut self, row: &VolumeRow<'_>) {
+        if self.error.is_some() {
+            return;
+        }
+        let b = |x: bool| if x { &b"true,"[..] } else { &b"false,"[..] };
+        let mut num = itoa::Buffer::new();
+        let line = &mut self.line;
+        push_secs(line, row.time);
+        line.push(b',');
+        line.extend_from_slice(row.change.as_str().as_bytes());
+        line.push(b',');
+        push_field(line, row.target);
+        line.push(b',');
+        line.extend_from_slice(b(row.write_available));
+        line.extend_from_slice(b(row.read_available));
+        for n in [
+            row.pgs_write_unavailable,
+            row.pgs_read_unavailable,
+            row.pgs_degraded,
+            row.repairs_running,
+            row.repairs_waiting,
+        ] {
+            line.extend_from_slice(num.format(n).as_bytes());
+            line.push(b',');
+        }
+        line.extend_from_slice(num.format(row.data_loss_events).as_bytes());
         line.push(b'\n');
         self.emit();
     }
