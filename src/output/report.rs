@@ -1,7 +1,7 @@
 //! Readable text: the `run` report and the `check` summary.
 
 use crate::analysis::markov::{Analysis, Solver};
-use crate::model::{Config, Dist, Process, RunStats};
+use crate::model::{Config, Dist, Process, RunStats, ScriptedKind};
 use crate::scenario::Scenario;
 use crate::time::{SimTime, format_duration};
 use std::fmt::Write;
@@ -194,14 +194,17 @@ pub fn check_report(sc: &Scenario, path: &str) -> String {
     let _ = writeln!(s, "seed       {}", sc.seed);
     let _ = writeln!(s, "\ncluster");
     let l = &cfg.layout;
+    let st = &cfg.storage;
+    // On a fleet, `cluster` is one PG's shape; its nodes are listed under `fleet`.
     let _ = writeln!(
         s,
-        "  {} AZs × {} nodes = {} replicas",
+        "  {} AZs × {} nodes = {} replicas{}",
         l.azs.len(),
         l.nodes_per_az,
-        l.replicas()
+        l.replicas(),
+        if st.volume_mode { " per PG" } else { "" }
     );
-    for (a, az) in l.azs.iter().enumerate() {
+    for (a, az) in l.azs.iter().enumerate().filter(|_| !st.volume_mode) {
         let nodes: Vec<&str> = (a * l.nodes_per_az..(a + 1) * l.nodes_per_az)
             .map(|r| l.node_names[r].as_str())
             .collect();
@@ -240,12 +243,16 @@ pub fn check_report(sc: &Scenario, path: &str) -> String {
             .as_ref()
             .map_or("never".to_string(), Dist::describe)
     );
+    if st.volume_mode {
+        volume_lines(&mut s, cfg);
+    }
     let f = &cfg.failures;
     let _ = writeln!(s, "\nbackground failures");
     if f.node_crash.is_none()
         && f.node_loss.is_none()
         && f.az_outage.is_none()
         && f.az_loss.is_none()
+        && f.rack_outage.is_none()
     {
         let _ = writeln!(s, "  none");
     }
@@ -253,6 +260,7 @@ pub fn check_report(sc: &Scenario, path: &str) -> String {
     process_line(&mut s, "node_loss", "node", &f.node_loss);
     process_line(&mut s, "az_outage", "AZ", &f.az_outage);
     process_line(&mut s, "az_loss", "AZ", &f.az_loss);
+    process_line(&mut s, "rack_outage", "rack", &f.rack_outage);
     let _ = writeln!(
         s,
         "\nscripted events (time order; equal times in file order)"
@@ -264,11 +272,17 @@ pub fn check_report(sc: &Scenario, path: &str) -> String {
     order.sort_by_key(|&i| (cfg.events[i].at, i));
     for i in order {
         let e = &cfg.events[i];
-        let target = match e.kind {
-            crate::model::ScriptedKind::NodeCrash | crate::model::ScriptedKind::NodeLoss => {
-                &l.node_names[e.target]
+        let target = match (e.kind, e.burst) {
+            (_, Some(b)) => {
+                let of = b.az.map_or(String::new(), |a| format!(" of {}", l.azs[a]));
+                let nodes = if b.count == 1 { "node" } else { "nodes" };
+                format!("{} random {nodes}{of}", b.count)
             }
-            _ => &l.azs[e.target],
+            (ScriptedKind::NodeCrash | ScriptedKind::NodeLoss, None) => {
+                st.node_names[e.target].clone()
+            }
+            (ScriptedKind::RackOutage, None) => st.rack_name(&l.azs, e.target),
+            (ScriptedKind::AzOutage | ScriptedKind::AzLoss, None) => l.azs[e.target].clone(),
         };
         let lasts = if e.lasts.0 > 0 {
             format!(" for {}", format_duration(e.lasts))
@@ -283,6 +297,79 @@ pub fn check_report(sc: &Scenario, path: &str) -> String {
         );
     }
     s
+}
+
+/// The `check` lines of a volume on a fleet (SPEC §4): the volume's PGs and
+/// segments, the fleet's nodes and racks (as ranges: a fleet may have a
+/// million nodes), and the repair streams.
+fn volume_lines(s: &mut String, cfg: &Config) {
+    let (st, azs) = (&cfg.storage, &cfg.layout.azs);
+    let _ = writeln!(s, "\nvolume");
+    match st.volume_bytes {
+        Some(b) => {
+            let _ = writeln!(
+                s,
+                "  size               {b} bytes ({:.3} TiB)",
+                b as f64 / 1099511627776.0
+            );
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "  size               none (no [volume]: one PG on the fleet)"
+            );
+        }
+    }
+    let how = if st.volume_bytes.is_some() {
+        "size / segment size, rounded up"
+    } else {
+        "no [volume]"
+    };
+    let _ = writeln!(s, "  PGs                {} ({how})", st.pgs);
+    let _ = writeln!(s, "  placement          {}", st.placement.as_str());
+    let v = cfg.layout.replicas();
+    let _ = writeln!(
+        s,
+        "  segments           {} ({} PG{} × {v} replicas)",
+        st.pgs as u64 * v as u64,
+        st.pgs,
+        if st.pgs == 1 { "" } else { "s" }
+    );
+    let _ = writeln!(s, "\nfleet");
+    let (n, a) = (st.nodes_per_az, azs.len());
+    let _ = writeln!(
+        s,
+        "  nodes              {n} per AZ × {a} AZs = {}",
+        st.nodes()
+    );
+    for (i, az) in azs.iter().enumerate() {
+        let _ = if n <= 3 {
+            writeln!(
+                s,
+                "  {az}: {}",
+                st.node_names[i * n..(i + 1) * n].join(", ")
+            )
+        } else {
+            writeln!(s, "  {az}: {az}-1 … {az}-{n}")
+        };
+    }
+    let r = st.racks_per_az;
+    let _ = write!(s, "  racks              {r} per AZ × {a} AZs = {}", r * a);
+    let _ = if r == 1 {
+        writeln!(s, " (no racks: a rack is its AZ's whole fleet)")
+    } else {
+        writeln!(
+            s,
+            " ({}/rack-1 … {}/rack-{r}; node k in rack ((k − 1) mod {r}) + 1)",
+            azs[0], azs[0]
+        )
+    };
+    let _ = writeln!(
+        s,
+        "  repair streams     {}",
+        st.repair_streams
+            .map_or("no limit".to_string(), |k| format!("{k} per node"))
+    );
 }
 
 /// The `analyze` report.

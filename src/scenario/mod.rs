@@ -6,6 +6,7 @@ mod events;
 mod raw;
 mod suggest;
 mod validate;
+mod volume;
 pub mod work;
 
 pub use assign::{Assignment, describe, parse_with};

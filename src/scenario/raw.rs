@@ -17,6 +17,8 @@ pub struct RawScenario {
     pub cluster: Option<Spanned<RawCluster>>,
     pub failures: Option<Spanned<RawFailures>>,
     pub events: Option<Vec<Spanned<RawEvent>>>,
+    pub volume: Option<Spanned<RawVolume>>,
+    pub fleet: Option<Spanned<RawFleet>>,
 }
 
 /// `[cluster]`.
@@ -46,6 +48,7 @@ pub struct RawFailures {
     pub node_loss: Option<Spanned<RawProcess>>,
     pub az_outage: Option<Spanned<RawProcess>>,
     pub az_loss: Option<Spanned<RawProcess>>,
+    pub rack_outage: Option<Spanned<RawProcess>>,
 }
 
 /// `[failures.X]`.
@@ -64,5 +67,25 @@ pub struct RawEvent {
     pub kind: Spanned<String>,
     pub node: Option<Spanned<String>>,
     pub az: Option<Spanned<String>>,
+    pub rack: Option<Spanned<Value>>,
+    pub count: Option<Spanned<Value>>,
     pub lasts: Option<Spanned<Value>>,
+}
+
+/// `[volume]`: `size` is required, checked by us so that its error has a
+/// position (the table's).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVolume {
+    pub size: Option<Spanned<Value>>,
+    pub placement: Option<Spanned<Value>>,
+}
+
+/// `[fleet]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFleet {
+    pub nodes_per_az: Option<Spanned<Value>>,
+    pub racks_per_az: Option<Spanned<Value>>,
+    pub repair_streams: Option<Spanned<Value>>,
 }

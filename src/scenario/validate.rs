@@ -3,6 +3,7 @@
 
 use super::raw::{RawCluster, RawProcess, RawScenario};
 use super::suggest::did_you_mean;
+use super::volume::{self, Segment};
 use super::{Locator, Overrides, Scenario};
 use crate::error::InputError;
 use crate::model::quorum::MAX_REPLICAS;
@@ -172,7 +173,8 @@ impl V<'_, '_> {
         d.map_err(|m| self.err(v, key, m))
     }
 
-    fn string_value<'s>(
+    /// A value that must be a string, such as a size.
+    pub(super) fn string_value<'s>(
         &self,
         v: &'s Spanned<Value>,
         key: &str,
@@ -189,7 +191,7 @@ impl V<'_, '_> {
     }
 
     /// A TOML integer; a quoted or fractional number is told what to write.
-    fn integer(&self, v: &Spanned<Value>, key: &str) -> Result<i64, InputError> {
+    pub(super) fn integer(&self, v: &Spanned<Value>, key: &str) -> Result<i64, InputError> {
         match v.get_ref() {
             Value::Integer(i) => Ok(*i),
             Value::String(s) if s.trim().parse::<i64>().is_ok() => Err(self.err(
@@ -214,6 +216,40 @@ impl V<'_, '_> {
                 format!("expected an integer, found a {}", other.type_str()),
             )),
         }
+    }
+
+    /// One of the `options` words; anything else is told the choices.
+    pub(super) fn choice<T: Copy>(
+        &self,
+        v: &Spanned<Value>,
+        key: &str,
+        options: &[(&str, T)],
+    ) -> Result<T, InputError> {
+        if let Value::String(s) = v.get_ref()
+            && let Some(&(_, t)) = options.iter().find(|(w, _)| w == s)
+        {
+            return Ok(t);
+        }
+        let words: Vec<&str> = options.iter().map(|o| o.0).collect();
+        let quoted: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
+        let (last, rest) = quoted.split_last().expect("at least one option");
+        let list = if rest.is_empty() {
+            last.clone()
+        } else {
+            format!("{} or {last}", rest.join(", "))
+        };
+        let other = v.get_ref();
+        let text = other
+            .as_str()
+            .map_or_else(|| other.to_string(), str::to_string);
+        Err(self.err(
+            v,
+            key,
+            format!(
+                "expected {list}, found {other}{}",
+                did_you_mean(&text, &words)
+            ),
+        ))
     }
 
     fn count(&self, v: &Spanned<Value>, key: &str, min: i64, max: i64) -> Result<u32, InputError> {
@@ -434,23 +470,14 @@ pub(super) fn validate(
     };
     let repair_progress = match &c.repair_progress {
         None => RepairProgress::Restart,
-        Some(x) => match x.get_ref() {
-            Value::String(s) if s == "restart" => RepairProgress::Restart,
-            Value::String(s) if s == "resume" => RepairProgress::Resume,
-            other => {
-                let text = other
-                    .as_str()
-                    .map_or_else(|| other.to_string(), str::to_string);
-                return Err(v.err(
-                    x,
-                    "cluster.repair_progress",
-                    format!(
-                        "expected \"restart\" or \"resume\", found {other}{}",
-                        did_you_mean(&text, &["restart", "resume"])
-                    ),
-                ));
-            }
-        },
+        Some(x) => v.choice(
+            x,
+            "cluster.repair_progress",
+            &[
+                ("restart", RepairProgress::Restart),
+                ("resume", RepairProgress::Resume),
+            ],
+        )?,
     };
     let detection_delay = timing(&c.detection_delay, "cluster.detection_delay", SimTime::ZERO)?;
     let catchup_time = timing(&c.catchup_time, "cluster.catchup_time", SimTime::ZERO)?;
@@ -476,16 +503,26 @@ pub(super) fn validate(
                 node_loss: v.process(&f.node_loss, "node_loss", false)?,
                 az_outage: v.process(&f.az_outage, "az_outage", true)?,
                 az_loss: v.process(&f.az_loss, "az_loss", true)?,
-                rack_outage: None,
+                rack_outage: v.process(&f.rack_outage, "rack_outage", true)?,
             }
         }
         None => Failures::default(),
     };
 
-    let storage = crate::model::Storage::single(&layout);
+    let segment = Segment {
+        text: c.segment_size.as_ref().and_then(|s| s.get_ref().as_str()),
+        bytes: segment_size_bytes,
+    };
+    let storage = volume::storage(
+        &v,
+        raw.volume.as_ref(),
+        raw.fleet.as_ref(),
+        &layout,
+        &segment,
+    )?;
     let mut events = Vec::new();
     for (i, e) in raw.events.iter().flatten().enumerate() {
-        events.push(super::events::event(&v, e, i, &layout, horizon)?);
+        events.push(super::events::event(&v, e, i, &layout, &storage, horizon)?);
     }
 
     Ok(Scenario {

@@ -8,10 +8,16 @@
 //! failed again), times the events each failure brings (the failure, its end,
 //! the repairs and catch-ups it starts), plus the scripted events and the
 //! start and end of every run.
+//!
+//! On a fleet (SPEC §4) the targets are the fleet's nodes, racks and AZs, and
+//! a failure brings those events for every replica it touches: a node holds
+//! PGs × V / nodes replicas on average, an AZ PGs × its share of V, a rack
+//! its share of the AZ's. Without `[volume]` and `[fleet]` that is one
+//! replica a node and the figures are §1's.
 
 use super::Scenario;
 use crate::error::InputError;
-use crate::model::Process;
+use crate::model::{Process, ScriptedKind};
 
 /// The default limit on estimated events: at the engine's ~8 M events/s on
 /// one core (README), about 20 minutes of work.
@@ -30,14 +36,32 @@ pub struct Work {
 /// Estimates the events of one run of `sc`.
 pub fn estimate(sc: &Scenario) -> Work {
     let cfg = &sc.config;
+    let st = &cfg.storage;
     let horizon_s = sc.horizon.as_secs_f64();
-    let per_az = cfg.layout.nodes_per_az as f64;
-    let (nodes, azs) = (cfg.layout.replicas() as f64, cfg.layout.azs.len() as f64);
+    let pgs = st.pgs as f64;
+    // Replicas in one AZ (all PGs), on one node, in one rack.
+    let per_az = pgs * cfg.layout.nodes_per_az as f64;
+    let (nodes, azs) = (st.nodes() as f64, cfg.layout.azs.len() as f64);
+    let per_node = pgs * cfg.layout.replicas() as f64 / nodes;
+    let racks = azs * st.racks_per_az as f64;
+    let per_rack = per_az / st.racks_per_az as f64;
     let f = &cfg.failures;
     // (key, process, targets, what a target is, events per failure)
-    let processes: [(&str, &Option<Process>, f64, &str, f64); 4] = [
-        ("failures.node_crash", &f.node_crash, nodes, "nodes", 3.0),
-        ("failures.node_loss", &f.node_loss, nodes, "nodes", 3.0),
+    let processes: [(&str, &Option<Process>, f64, &str, f64); 5] = [
+        (
+            "failures.node_crash",
+            &f.node_crash,
+            nodes,
+            "nodes",
+            3.0 * per_node,
+        ),
+        (
+            "failures.node_loss",
+            &f.node_loss,
+            nodes,
+            "nodes",
+            3.0 * per_node,
+        ),
         (
             "failures.az_outage",
             &f.az_outage,
@@ -52,8 +76,30 @@ pub fn estimate(sc: &Scenario) -> Work {
             "AZs",
             2.0 + 3.0 * per_az,
         ),
+        (
+            "failures.rack_outage",
+            &f.rack_outage,
+            racks,
+            "racks",
+            2.0 + 2.0 * per_rack,
+        ),
     ];
-    let mut events = 2.0 + 3.0 * cfg.events.len() as f64;
+    let scripted: f64 = if st.volume_mode {
+        cfg.events
+            .iter()
+            .map(|e| match (e.kind, e.burst) {
+                (_, Some(b)) => 3.0 * per_node * f64::from(b.count),
+                (ScriptedKind::NodeCrash | ScriptedKind::NodeLoss, None) => 3.0 * per_node,
+                (ScriptedKind::AzOutage, None) => 2.0 + 2.0 * per_az,
+                (ScriptedKind::AzLoss, None) => 2.0 + 3.0 * per_az,
+                (ScriptedKind::RackOutage, None) => 2.0 + 2.0 * per_rack,
+            })
+            .sum()
+    } else {
+        // One PG: a flat 3 an event, as before volumes existed.
+        3.0 * cfg.events.len() as f64
+    };
+    let mut events = 2.0 + scripted;
     let mut main: Option<(f64, String)> = None;
     for (key, p, targets, what, per_failure) in processes {
         let Some(p) = p else { continue };
@@ -162,6 +208,30 @@ mod tests {
             "name = \"x\"\nhorizon = \"1d\"\n[failures.node_loss]\nevery = { dist = \"weibull\", shape = 0.001, scale = \"1h\" }\n",
         );
         assert_eq!(w.events, 2.0 + 6.0 * 3.0);
+    }
+
+    // See: issue 13
+    #[test]
+    fn issue_13_a_fleet_scales_the_estimate() {
+        // 2048 PGs × 6 replicas on 300 nodes = 40.96 replicas a node; 300
+        // nodes × (1 d / 1 d) crashes × 3 × 40.96 = 36,864 events, plus the
+        // 30 racks' outages: 30 × 1 × (2 + 2 × 2048 × 2 / 10) = 24,636.
+        let w = work(
+            "name = \"x\"\nhorizon = \"1d\"\n[volume]\nsize = \"20TiB\"\n\
+             [fleet]\nnodes_per_az = 100\nracks_per_az = 10\n\
+             [failures.node_crash]\nevery = \"1d\"\nlasts = \"1m\"\n\
+             [failures.rack_outage]\nevery = \"1d\"\nlasts = \"1m\"\n\
+             [[events]]\nat = \"1h\"\nkind = \"node-loss\"\ncount = 10\n",
+        );
+        // Start and end, and the burst's 10 nodes × 3 × 40.96.
+        let expect = 2.0 + 36_864.0 + 24_636.0 + 1_228.8;
+        assert!((w.events / expect - 1.0).abs() < 1e-12, "{}", w.events);
+        assert!(
+            w.main
+                .unwrap()
+                .1
+                .starts_with("failures.node_crash (300 nodes")
+        );
     }
 
     #[test]

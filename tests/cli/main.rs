@@ -12,6 +12,7 @@ mod plot;
 mod proptests;
 mod run;
 mod sweep;
+mod volume_input;
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
