@@ -42,6 +42,8 @@ pub struct VolumeStats {
     pub repairs_running: u64,
     /// Longest wait of a repair from startable to holding its streams (µs).
     pub longest_repair_wait_us: u64,
+    /// `segment_size` × PG data-loss events.
+    pub lost_bytes: u128,
 }
 
 /// Tracks maximal unavailability intervals of positive length.

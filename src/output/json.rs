@@ -69,14 +69,14 @@ pub struct VolumeJson {
 }
 
 impl VolumeJson {
-    /// The volume keys of a run, if the scenario is a volume or fleet.
-    pub fn new(sc: &Scenario, st: &RunStats) -> Option<VolumeJson> {
-        let v = st.volume.as_ref().filter(|_| sc.config.storage.volume_mode)?;
+    /// The volume keys of a run of a volume or fleet scenario.
+    pub fn new(st: &RunStats) -> Option<VolumeJson> {
+        let v = st.volume.as_ref()?;
         Some(VolumeJson {
             pgs: v.pgs,
             nodes: v.nodes,
             pgs_with_data_loss: v.pgs_with_data_loss,
-            lost_bytes: sc.config.segment_size_bytes as u128 * st.data_loss_events as u128,
+            lost_bytes: v.lost_bytes,
             max_pgs_write_unavailable: v.max_pgs_write_unavailable,
             pg_write_unavailable_seconds: v.pg_write_unavailable_us as f64 / 1e6,
             repairs: v.repairs,
@@ -107,7 +107,7 @@ impl<'a> RunJson<'a> {
             events_processed: st.events_processed,
             replicas: sc.config.layout.replicas(),
             quorum: sc.config.quorum.describe(),
-            volume: VolumeJson::new(sc, st),
+            volume: VolumeJson::new(st),
         }
     }
 

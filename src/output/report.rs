@@ -244,7 +244,7 @@ pub fn check_report(sc: &Scenario, path: &str) -> String {
             .map_or("never".to_string(), Dist::describe)
     );
     if st.volume_mode {
-        volume_lines(&mut s, cfg);
+        volume_lines(&mut s, cfg, sc.seed);
     }
     let f = &cfg.failures;
     let _ = writeln!(s, "\nbackground failures");
@@ -302,7 +302,7 @@ pub fn check_report(sc: &Scenario, path: &str) -> String {
 /// The `check` lines of a volume on a fleet (SPEC §4): the volume's PGs and
 /// segments, the fleet's nodes and racks (as ranges: a fleet may have a
 /// million nodes), and the repair streams.
-fn volume_lines(s: &mut String, cfg: &Config) {
+fn volume_lines(s: &mut String, cfg: &Config, seed: u64) {
     let (st, azs) = (&cfg.storage, &cfg.layout.azs);
     let _ = writeln!(s, "\nvolume");
     match st.volume_bytes {
@@ -335,6 +335,17 @@ fn volume_lines(s: &mut String, cfg: &Config) {
         st.pgs,
         if st.pgs == 1 { "" } else { "s" }
     );
+    let p = crate::model::placement::stats(cfg, seed);
+    let of_seed = match st.placement {
+        crate::model::Placement::Random => format!(" (the placement of seed {seed})"),
+        crate::model::Placement::Copyset => String::new(),
+    };
+    let _ = writeln!(
+        s,
+        "  segments per node  {} / {:.1} / {} (min / mean / max){of_seed}",
+        p.min, p.mean, p.max
+    );
+    let _ = writeln!(s, "  copysets           {} distinct node sets", p.copysets);
     let _ = writeln!(s, "\nfleet");
     let (n, a) = (st.nodes_per_az, azs.len());
     let _ = writeln!(

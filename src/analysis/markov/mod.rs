@@ -71,6 +71,14 @@ pub enum AnalyzeError {
     TooSlow(usize),
     /// The solver failed (a bug or a degenerate chain).
     Numerical(String),
+    /// A volume or fleet scenario (SPEC §4): the chain would be the product
+    /// of every PG's and node's.
+    Volume {
+        /// Protection groups.
+        pgs: usize,
+        /// Fleet nodes.
+        nodes: usize,
+    },
 }
 
 impl AnalyzeError {
@@ -85,6 +93,15 @@ impl AnalyzeError {
             })
         };
         match self {
+            AnalyzeError::Volume { pgs, nodes } => input(
+                None,
+                format!(
+                    "analyze solves one protection group exactly, but this is a volume of {pgs} \
+                     PGs on {nodes} fleet nodes, whose Markov chain is the product of all of \
+                     theirs; estimate it with `sweep` (or analyze one PG: drop [volume] and \
+                     [fleet])"
+                ),
+            ),
             AnalyzeError::NotExponential(subs) => {
                 let keys: Vec<&str> = subs.iter().map(|s| s.timing.key()).collect();
                 let what: Vec<String> = subs
@@ -163,6 +180,12 @@ const MAX_ELIMINATION: usize = 20_000;
 
 /// Builds and solves the chain of `cfg`'s background failures.
 pub fn analyze(cfg: &Config, approx: bool) -> Result<Analysis, AnalyzeError> {
+    if cfg.storage.volume_mode {
+        return Err(AnalyzeError::Volume {
+            pgs: cfg.storage.pgs,
+            nodes: cfg.storage.nodes(),
+        });
+    }
     estimate::screen(cfg, approx)?;
     analyze_with(cfg, approx, true)
 }

@@ -213,6 +213,12 @@ pub struct PointStats {
     pub simulated_us: u128,
     /// Lowest trial index that lost data.
     pub first_loss_trial: Option<u64>,
+    /// A volume scenario (SPEC §4): the CSV adds the volume columns.
+    pub volume: bool,
+    /// Σ over trials of the distinct PGs that lost data.
+    pub pgs_lost: u64,
+    /// Σ over trials of the bytes put at risk (`segment_size` × PG losses).
+    pub lost_bytes: u128,
 }
 
 impl PointStats {
@@ -221,6 +227,11 @@ impl PointStats {
         self.write.add(st.write.total.0);
         self.read.add(st.read.total.0);
         self.simulated_us += st.horizon.0 as u128;
+        if let Some(v) = &st.volume {
+            self.volume = true;
+            self.pgs_lost += v.pgs_with_data_loss;
+            self.lost_bytes += v.lost_bytes;
+        }
         if st.data_loss_events > 0 {
             self.loss_trials += 1;
             self.loss_events += st.data_loss_events;
@@ -236,6 +247,9 @@ impl PointStats {
         self.loss_trials += o.loss_trials;
         self.loss_events += o.loss_events;
         self.simulated_us += o.simulated_us;
+        self.volume |= o.volume;
+        self.pgs_lost += o.pgs_lost;
+        self.lost_bytes += o.lost_bytes;
         self.first_loss_trial = match (self.first_loss_trial, o.first_loss_trial) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -322,6 +336,11 @@ pub fn render_csv(axes: &[Axis], stats: &[PointStats]) -> Result<Vec<u8>, Error>
     ] {
         header.push(c.to_string());
     }
+    let volume = stats.iter().any(|s| s.volume);
+    if volume {
+        header.push("pgs_with_data_loss_mean".into());
+        header.push("lost_bytes_mean".into());
+    }
     let fail = |e: csv::Error| Error::Internal(format!("cannot format CSV: {e}"));
     w.write_record(&header).map_err(fail)?;
     for (sets, st) in grid(axes).iter().zip(stats) {
@@ -355,6 +374,10 @@ pub fn render_csv(axes: &[Axis], stats: &[PointStats]) -> Result<Vec<u8>, Error>
         } else {
             (st.simulated_us as f64 / 1e6 / st.loss_events as f64).to_string()
         });
+        if volume {
+            rec.push((st.pgs_lost as f64 / n as f64).to_string());
+            rec.push((st.lost_bytes as f64 / n as f64).to_string());
+        }
         w.write_record(&rec).map_err(fail)?;
     }
     w.into_inner()

@@ -55,6 +55,16 @@ pub struct PartPoint {
     loss_events: u64,
     simulated_us: String,
     first_loss_trial: Option<u64>,
+    /// Volume sums (absent for one-PG sweeps, whose parts stay as they were).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    volume: Option<PartVolume>,
+}
+
+/// A volume point's extra sums.
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+struct PartVolume {
+    pgs_lost: u64,
+    lost_bytes: String,
 }
 
 /// A part's sums per point, with the point's horizon in µs (None: no trials).
@@ -92,6 +102,10 @@ impl Part {
                     loss_events: s.loss_events,
                     simulated_us: format!("{:x}", s.simulated_us),
                     first_loss_trial: s.first_loss_trial,
+                    volume: s.volume.then(|| PartVolume {
+                        pgs_lost: s.pgs_lost,
+                        lost_bytes: format!("{:x}", s.lost_bytes),
+                    }),
                 })
                 .collect(),
         }
@@ -182,6 +196,12 @@ impl Part {
                     loss_events: p.loss_events,
                     simulated_us: hex(&p.simulated_us)?,
                     first_loss_trial: p.first_loss_trial,
+                    volume: p.volume.is_some(),
+                    pgs_lost: p.volume.as_ref().map_or(0, |v| v.pgs_lost),
+                    lost_bytes: match &p.volume {
+                        Some(v) => hex(&v.lost_bytes)?,
+                        None => 0,
+                    },
                 };
                 let horizon = consistent(&st, lo, hi).map_err(|m| {
                     fail(format!(
@@ -277,6 +297,12 @@ fn consistent(st: &PointStats, lo: u64, hi: u64) -> Result<Option<u128>, String>
             st.loss_events, st.loss_trials
         ));
     }
+    if st.pgs_lost > st.loss_events {
+        return Err(format!(
+            "{} PGs lost data in {} data-loss events",
+            st.pgs_lost, st.loss_events
+        ));
+    }
     if (st.loss_trials > 0) != st.first_loss_trial.is_some()
         || st.first_loss_trial.is_some_and(|t| t < lo || t >= hi)
     {
@@ -321,6 +347,9 @@ fn checked_merge(a: &mut PointStats, o: &PointStats) -> Option<()> {
     a.loss_trials = a.loss_trials.checked_add(o.loss_trials)?;
     a.loss_events = a.loss_events.checked_add(o.loss_events)?;
     a.simulated_us = a.simulated_us.checked_add(o.simulated_us)?;
+    a.volume |= o.volume;
+    a.pgs_lost = a.pgs_lost.checked_add(o.pgs_lost)?;
+    a.lost_bytes = a.lost_bytes.checked_add(o.lost_bytes)?;
     a.first_loss_trial = match (a.first_loss_trial, o.first_loss_trial) {
         (Some(x), Some(y)) => Some(x.min(y)),
         (x, y) => x.or(y),

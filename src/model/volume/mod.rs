@@ -249,7 +249,10 @@ impl<'c, O: Observer> Volume<'c, O> {
         self.vstats.pgs = self.pgs.len() as u64;
         self.vstats.nodes = self.cfg.storage.nodes() as u64;
         self.vstats.pgs_with_data_loss = self.pgs.iter().filter(|p| p.lost_data).count() as u64;
-        self.stats.volume = Some(self.vstats.clone());
+        self.vstats.lost_bytes =
+            self.cfg.segment_size_bytes as u128 * self.stats.data_loss_events as u128;
+        // Reported for volume scenarios only, so §3's outputs stay as they were.
+        self.stats.volume = self.cfg.storage.volume_mode.then(|| self.vstats.clone());
         self.emit(horizon, Change::End, Target::Group);
         if O::ENABLED && self.cfg.storage.volume_mode {
             self.emit_volume(horizon, Change::End, Target::Group);

@@ -29,6 +29,7 @@ pub fn place(cfg: &Config, rng: &mut ChaCha8Rng) -> Vec<u32> {
     let groups = big_n / n;
     let want_racks = n.min(st.racks_per_az);
     let mut pick = Vec::with_capacity(n);
+    let mut racks = Vec::with_capacity(n);
     for j in 0..st.pgs {
         for a in 0..azs {
             let base = a * big_n;
@@ -43,7 +44,13 @@ pub fn place(cfg: &Config, rng: &mut ChaCha8Rng) -> Vec<u32> {
             loop {
                 pick.clear();
                 pick.extend(index::sample(rng, big_n, n));
-                let racks: HashSet<usize> = pick.iter().map(|&k| k % st.racks_per_az).collect();
+                if want_racks == 1 || st.racks_per_az >= big_n {
+                    break; // every set qualifies
+                }
+                racks.clear();
+                racks.extend(pick.iter().map(|&k| k % st.racks_per_az));
+                racks.sort_unstable();
+                racks.dedup();
                 if racks.len() == want_racks {
                     break;
                 }
