@@ -97,6 +97,14 @@ fn run_cmd(a: RunArgs) -> Result<String, Error> {
     }
     let mut files = open_outputs(&outputs, &[input])?;
     let sc = load(&a.scenario)?;
+    if a.plot.is_some() && sc.config.storage.volume_mode {
+        // Not drawn yet (issue 13): say so before any work, not after it.
+        return Err(Error::Input(crate::error::InputError::new(
+            input.display().to_string(),
+            "--plot draws one-PG timelines only so far; for a volume write --timeline \
+             FILE.csv (its columns are the PG counts of docs/scenario-format.md)",
+        )));
+    }
     let w = work::estimate(&sc);
     let detail = w
         .main

@@ -214,6 +214,24 @@ fn analyze_json(text: &str, read_covers_write: bool) -> Result<(), String> {
     }
 }
 
+/// The columns a volume sweep adds at the end (SPEC §4).
+const VOLUME_SWEEP_COLUMNS: [&str; 2] = ["pgs_with_data_loss_mean", "lost_bytes_mean"];
+
+/// The volume timeline's columns (SPEC §4), listed here independently.
+const VOLUME_TIMELINE: [&str; 11] = [
+    "time_s",
+    "event",
+    "target",
+    "write_available",
+    "read_available",
+    "pgs_write_unavailable",
+    "pgs_read_unavailable",
+    "pgs_degraded",
+    "repairs_running",
+    "repairs_waiting",
+    "data_loss_events",
+];
+
 /// A sweep or merge CSV: columns, ranges, interval order, mttdl rule.
 fn sweep_csv(text: &str, plan: &Plan, trials: Option<&str>) -> Result<(), String> {
     let mut rd = csv::Reader::from_reader(text.as_bytes());
@@ -227,11 +245,13 @@ fn sweep_csv(text: &str, plan: &Plan, trials: Option<&str>) -> Result<(), String
         .iter()
         .position(|h| h == "trials")
         .ok_or("no `trials` column")?;
-    if !header[first..]
+    let cols = header[first..].iter().map(String::as_str);
+    let plain = cols.clone().eq(SWEEP_COLUMNS.iter().copied());
+    let volume = cols.eq(SWEEP_COLUMNS
         .iter()
-        .map(String::as_str)
-        .eq(SWEEP_COLUMNS.iter().copied())
-    {
+        .chain(VOLUME_SWEEP_COLUMNS.iter())
+        .copied());
+    if !(plain || volume) {
         return Err(format!("columns {header:?}"));
     }
     let mut rows = 0;
@@ -319,6 +339,9 @@ fn timeline(
     sc: &aurora_sim::scenario::Scenario,
     read_covers_write: bool,
 ) -> Result<(), String> {
+    if sc.config.storage.volume_mode {
+        return volume_timeline(text, sc);
+    }
     let mut rd = csv::Reader::from_reader(text.as_bytes());
     let v = sc.config.layout.replicas();
     let header = rd.headers().map_err(|e| e.to_string())?.clone();
@@ -433,4 +456,48 @@ pub fn forge(path: &Path, r: &mut Rng) {
         lines.join("\n") + "\n"
     };
     let _ = std::fs::write(path, out);
+}
+
+/// A volume timeline: columns, time order, start/end rows, and
+/// availability consistent with the counts of PGs without quorum.
+fn volume_timeline(text: &str, sc: &aurora_sim::scenario::Scenario) -> Result<(), String> {
+    let mut rd = csv::Reader::from_reader(text.as_bytes());
+    let header = rd.headers().map_err(|e| e.to_string())?.clone();
+    if !header.iter().eq(VOLUME_TIMELINE.iter().copied()) {
+        return Err(format!("volume timeline header {header:?}"));
+    }
+    let pgs = sc.config.storage.pgs as u64;
+    let (mut prev, mut n, mut last) = (0.0f64, 0, String::new());
+    for rec in rd.records() {
+        let rec = rec.map_err(|e| e.to_string())?;
+        let t: f64 = rec[0].parse().map_err(|_| format!("time `{}`", &rec[0]))?;
+        if t < prev || (n == 0) != (&rec[1] == "start") {
+            return Err(format!("row {n}: {t} s {} after {prev} s", &rec[1]));
+        }
+        let num = |i: usize| {
+            rec[i]
+                .parse::<u64>()
+                .map_err(|_| format!("row {n}: `{}`", &rec[i]))
+        };
+        let (w, r, d) = (num(5)?, num(6)?, num(7)?);
+        if w > pgs || r > pgs || d > pgs {
+            return Err(format!("row {n}: counts {w}/{r}/{d} above {pgs} PGs"));
+        }
+        if (&rec[3] == "true") != (w == 0) || (&rec[4] == "true") != (r == 0) {
+            return Err(format!(
+                "row {n}: availability {}/{} with {w}/{r} PGs down",
+                &rec[3], &rec[4]
+            ));
+        }
+        if w > d {
+            return Err(format!(
+                "row {n}: {w} PGs without write quorum but {d} degraded"
+            ));
+        }
+        (prev, n, last) = (t, n + 1, rec[1].to_string());
+    }
+    if last != "end" || (prev - sc.horizon.as_secs_f64()).abs() > 1e-6 {
+        return Err(format!("volume timeline ends with `{last}` at {prev} s"));
+    }
+    Ok(())
 }

@@ -1,0 +1,79 @@
+//! Volume outputs (SPEC §4) end to end: the JSON keys, the sweep columns,
+//! and the refusals of what volumes cannot do (yet).
+
+use super::bin;
+
+/// `run --json` of a shipped scenario, as text.
+fn run_json(scenario: &str) -> String {
+    let out = bin().args(["run", scenario, "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn issue_13_repair_streams_queue_a_copyset_nodes_segments() {
+    // az-a-7 is node index 6 of az-a: copyset group 3 (nodes 7 and 8). PG j
+    // uses group j mod 50; 6554 = 50 × 131 + 4, so groups 0–3 have 132 PGs:
+    // the node holds 132 segments. With 2 streams on its replacement they
+    // are rebuilt two at a time, 8.589935 s each (10 GiB / 10 Gbps rounded to
+    // the µs), so the last pair waits 65 rounds: 65 × 8.589935 = 558.345775 s,
+    // and all 132 finish at 1 h + 66 rounds = 1 h 9 min 26.94 s < 2 h.
+    let j = run_json("scenarios/repair-streams.toml");
+    assert!(j.contains("\"repairs\": 132,"), "{j}");
+    assert!(
+        j.contains("\"longest_repair_wait_seconds\": 558.345775"),
+        "{j}"
+    );
+    assert!(j.contains("\"pgs\": 6554,"), "{j}");
+    assert!(j.contains("\"nodes\": 300,"), "{j}");
+    // A one-PG scenario has none of the volume keys (SPEC §3 unchanged).
+    let one = run_json("scenarios/az-outage.toml");
+    assert!(!one.contains("\"pgs\""), "{one}");
+}
+
+#[test]
+fn issue_13_sweep_of_a_volume_adds_its_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s.csv");
+    let st = bin()
+        .args([
+            "sweep",
+            "scenarios/repair-streams.toml",
+            "--trials",
+            "2",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(st.status.code(), Some(0));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let header = text.lines().next().unwrap();
+    assert!(
+        header.ends_with(",mttdl_seconds,pgs_with_data_loss_mean,lost_bytes_mean"),
+        "{header}"
+    );
+}
+
+#[test]
+fn issue_13_analyze_and_plot_refuse_volumes_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args(["analyze", "scenarios/volume-64tib.toml"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("6554 PGs on 300 fleet nodes") && err.contains("sweep"),
+        "{err}"
+    );
+    let svg = dir.path().join("t.svg");
+    let out = bin()
+        .args(["run", "scenarios/rack-outages.toml", "--plot"])
+        .arg(&svg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!svg.exists(), "a refused run leaves no file");
+}
