@@ -2,7 +2,7 @@
 //! streamed to a writer as the run goes, so memory stays bounded however long
 //! the run is.
 
-use crate::model::{Config, Observer, Row, VolumeRow};
+use crate::model::{Change, Config, Observer, Row, VolumeRow};
 use crate::time::{SimTime, US_PER_S};
 use std::io::Write;
 
@@ -148,6 +148,21 @@ fn push_secs(line: &mut Vec<u8>, t: SimTime) {
     }
 }
 
+/// `true,` or `false,`.
+fn flag(x: bool) -> &'static [u8] {
+    if x { b"true," } else { b"false," }
+}
+
+/// Appends the columns every timeline starts with: `time_s,event,target,`.
+fn push_head(line: &mut Vec<u8>, time: SimTime, change: Change, target: &str) {
+    push_secs(line, time);
+    line.push(b',');
+    line.extend_from_slice(change.as_str().as_bytes());
+    line.push(b',');
+    push_field(line, target);
+    line.push(b',');
+}
+
 impl<W: Write> Observer for TimelineCsv<W> {
     const ENABLED: bool = true;
 
@@ -155,21 +170,15 @@ impl<W: Write> Observer for TimelineCsv<W> {
         if self.error.is_some() {
             return;
         }
-        let b = |x: bool| if x { &b"true,"[..] } else { &b"false,"[..] };
         let mut num = itoa::Buffer::new();
         let line = &mut self.line;
-        push_secs(line, row.time);
-        line.push(b',');
-        line.extend_from_slice(row.change.as_str().as_bytes());
-        line.push(b',');
-        push_field(line, row.target);
-        line.push(b',');
+        push_head(line, row.time, row.change, row.target);
         line.extend_from_slice(num.format(row.up).as_bytes());
         line.push(b',');
         line.extend_from_slice(num.format(row.current).as_bytes());
         line.push(b',');
-        line.extend_from_slice(b(row.write_available));
-        line.extend_from_slice(b(row.read_available));
+        line.extend_from_slice(flag(row.write_available));
+        line.extend_from_slice(flag(row.read_available));
         line.extend_from_slice(num.format(row.data_loss_events).as_bytes());
         for &c in row.states {
             line.push(b',');
@@ -183,17 +192,11 @@ impl<W: Write> Observer for TimelineCsv<W> {
         if self.error.is_some() {
             return;
         }
-        let b = |x: bool| if x { &b"true,"[..] } else { &b"false,"[..] };
         let mut num = itoa::Buffer::new();
         let line = &mut self.line;
-        push_secs(line, row.time);
-        line.push(b',');
-        line.extend_from_slice(row.change.as_str().as_bytes());
-        line.push(b',');
-        push_field(line, row.target);
-        line.push(b',');
-        line.extend_from_slice(b(row.write_available));
-        line.extend_from_slice(b(row.read_available));
+        push_head(line, row.time, row.change, row.target);
+        line.extend_from_slice(flag(row.write_available));
+        line.extend_from_slice(flag(row.read_available));
         for n in [
             row.pgs_write_unavailable,
             row.pgs_read_unavailable,
