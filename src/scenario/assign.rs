@@ -111,6 +111,19 @@ fn set_dotted(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<
         if p.is_empty() {
             return Err(format!("`{key}` is not a dotted key"));
         }
+        // `events[2]`: an entry of an array of tables that the file has.
+        if let Some((name, i)) = indexed(p) {
+            let n = t.get(name).and_then(|v| v.as_array()).map_or(0, Vec::len);
+            t = t
+                .get_mut(name)
+                .and_then(|v| v.as_array_mut())
+                .and_then(|a| a.get_mut(i))
+                .and_then(|v| v.as_table_mut())
+                .ok_or_else(|| {
+                    format!("`{p}` in `{key}`: the file has {n} `[[{name}]]` tables (from 0)")
+                })?;
+            continue;
+        }
         let entry = t
             .entry(p.to_string())
             .or_insert_with(|| toml::Value::Table(toml::Table::new()));
@@ -120,6 +133,13 @@ fn set_dotted(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<
     }
     t.insert(last.to_string(), value);
     Ok(())
+}
+
+/// `name[i]` → (`name`, i).
+fn indexed(part: &str) -> Option<(&str, usize)> {
+    let (name, rest) = part.split_once('[')?;
+    let i = rest.strip_suffix(']')?.parse().ok()?;
+    (!name.is_empty()).then_some((name, i))
 }
 
 /// Whether an error about key `a` concerns assigned key `b` (or the reverse):
