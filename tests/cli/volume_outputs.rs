@@ -77,3 +77,32 @@ fn issue_13_analyze_and_plot_refuse_volumes_before_any_work() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!svg.exists(), "a refused run leaves no file");
 }
+
+#[test]
+fn issue_13_set_reaches_an_events_entry_by_index() {
+    // The file has one [[events]] table: index 0 exists, index 1 does not.
+    let ok = bin()
+        .args([
+            "check",
+            "scenarios/power-event-1pct.toml",
+            "--set",
+            "events[0].count=60",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(ok.stdout).unwrap();
+    assert_eq!(ok.status.code(), Some(0));
+    assert!(text.contains("60 random nodes"), "{text}");
+    let bad = bin()
+        .args([
+            "check",
+            "scenarios/power-event-1pct.toml",
+            "--set",
+            "events[1].count=6",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8(bad.stderr).unwrap();
+    assert_eq!(bad.status.code(), Some(2), "{err}");
+    assert!(err.contains("the file has 1 `[[events]]` tables"), "{err}");
+}
