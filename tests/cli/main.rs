@@ -13,6 +13,7 @@ mod proptests;
 mod run;
 mod sweep;
 mod volume_input;
+mod volume_run;
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
