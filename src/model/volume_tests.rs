@@ -319,6 +319,52 @@ node = "az-a-1"
     }
 }
 
+// See: issue 13
+#[test]
+fn issue_13_random_rebuild_target_is_uniform_over_the_allowed_nodes() {
+    // One PG ([fleet] alone), random placement, N = 10 per AZ. Its first az-a
+    // node (the model's placement for the seed) is lost at 1 h; the target is
+    // uniform among az-a's up nodes holding no replica of the PG: the 9 other
+    // than its surviving az-a replica (the lost node's empty replacement
+    // included). With racks_per_az = 2 the PG has one az-a node per rack and
+    // the target prefers the rack it no longer uses: uniform over the 5 nodes
+    // of the lost node's rack. Given the placement, the target's rank among
+    // the candidates is uniform; over 900 (500) seeds the chi-square of the
+    // rank counts, 8 (4) degrees of freedom, is below its 0.1 % point.
+    for (racks, seeds, crit) in [(1usize, 900u64, 26.12), (2, 500, 18.47)] {
+        let base = format!(
+            "name = \"t\"\nhorizon = \"3h\"\n[fleet]\nnodes_per_az = 10\nracks_per_az = {racks}\n"
+        );
+        let allowed =
+            |k: usize, lost: usize, kept: usize| k != kept && (racks == 1 || k % 2 == lost % 2);
+        let m = (0..10).filter(|&k| allowed(k, 0, 1)).count();
+        let mut counts = vec![0u32; m];
+        for seed in 0..seeds {
+            let pg = &pg_nodes(&scenario(&base, None), seed, true)[0];
+            let (lost, kept) = (pg[0], pg[1]);
+            let ev = format!(
+                "[[events]]\nat = \"1h\"\nkind = \"node-loss\"\nnode = \"az-a-{}\"\n",
+                lost + 1
+            );
+            let (_, rows) = timeline(&scenario(&format!("{base}{ev}"), None), seed);
+            let done = rows.iter().find(|r| r[1] == "repair-done").unwrap();
+            let t = done[2]
+                .strip_prefix("az-a-")
+                .unwrap()
+                .parse::<usize>()
+                .unwrap()
+                - 1;
+            assert!(allowed(t, lost, kept), "seed {seed}: {pg:?} → {t}");
+            let cands: Vec<usize> = (0..10).filter(|&k| allowed(k, lost, kept)).collect();
+            assert_eq!(cands.len(), m);
+            counts[cands.iter().position(|&k| k == t).unwrap()] += 1;
+        }
+        let e = seeds as f64 / m as f64;
+        let chi2: f64 = counts.iter().map(|&c| (c as f64 - e).powi(2) / e).sum();
+        assert!(chi2 < crit, "racks {racks}: counts {counts:?}, chi² {chi2}");
+    }
+}
+
 /// Three rack outages, one per AZ: az-a rack `qa` [1h, 4h), az-b rack `qb`
 /// [2h, 5h), az-c rack `qc` [3h, 6h); all three are out in [3h, 4h).
 fn rack_events(qa: usize, qb: usize, qc: usize) -> String {

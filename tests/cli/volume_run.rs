@@ -291,6 +291,43 @@ fn issue_13_burst_over_the_whole_fleet_random_placement() {
     check_burst(&row, TRIALS as f64, pv, e1, var.sqrt());
 }
 
+// See: issue 13
+#[test]
+fn issue_13_waiting_repairs_go_in_order_of_the_instant_they_became_startable() {
+    // Copyset, N = 4 (groups {1,2}, {3,4}), P = 4: PGs 0 and 2 use group 0.
+    // One stream per node, repair 1 h. az-a-1 lost at 1 h: both PGs' slot-0
+    // repairs target az-a-1; PG 0 starts (source az-a-2), PG 2 waits from
+    // 1 h. az-a-2 crashes at 1 h 30 m (10 m): PG 0's repair loses its source
+    // and becomes startable again at 1 h 30 m, freeing az-a-1's stream. The
+    // queue is ordered by (instant startable, PG, slot), so PG 2 (1 h) goes
+    // first, from az-b-1, done 2 h 30 m; PG 0 (1 h 30 m) waits for the target
+    // until then, done 3 h 30 m. Longest wait: PG 0's 1 h (PG order first
+    // would make PG 2 wait 1 h 30 m).
+    let dir = tempfile::tempdir().unwrap();
+    let sc = write(
+        dir.path(),
+        "queue.toml",
+        "name = \"queue\"\nhorizon = \"5h\"\n[cluster]\nrepair_time = \"1h\"\n\
+         [volume]\nsize = \"40GiB\"\nplacement = \"copyset\"\n\
+         [fleet]\nnodes_per_az = 4\nrepair_streams = 1\n\
+         [[events]]\nat = \"1h\"\nkind = \"node-loss\"\nnode = \"az-a-1\"\n\
+         [[events]]\nat = \"1h30m\"\nkind = \"node-crash\"\nnode = \"az-a-2\"\nlasts = \"10m\"\n",
+    );
+    let tl = dir.path().join("tl.csv");
+    let v = run_json(&sc, &["--timeline", tl.to_str().unwrap()]);
+    assert_eq!(v["repairs"], 2);
+    assert_eq!(v["longest_repair_wait_seconds"], 3600.0);
+    assert_eq!(v["write_unavailable_seconds"], 0.0);
+    let rows = std::fs::read_to_string(&tl).unwrap();
+    let done: Vec<&str> = rows
+        .lines()
+        .filter(|l| l.contains(",repair-done,"))
+        .collect();
+    assert_eq!(done.len(), 2, "{rows}");
+    assert!(done[0].starts_with("9000,repair-done,az-a-1,"), "{rows}");
+    assert!(done[1].starts_with("12600,repair-done,az-a-1,"), "{rows}");
+}
+
 /// A volume scenario with every §4 mechanism: random placement over racks,
 /// repair streams, rack outages, bursts and background failures.
 const BUSY: &str = r#"name = "busy"
