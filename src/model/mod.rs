@@ -37,3 +37,5 @@ pub use volume::placement;
 mod regressions;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod volume_tests;

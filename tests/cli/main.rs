@@ -14,6 +14,7 @@ mod run;
 mod sweep;
 mod volume_input;
 mod volume_outputs;
+mod volume_run;
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
