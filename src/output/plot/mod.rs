@@ -7,10 +7,13 @@ mod caption;
 mod kind;
 mod replica_rows;
 mod rows;
+mod steps;
 mod sweep;
 mod sweep_draw;
 mod timeline;
 mod timescale;
+mod volume;
+mod volume_rows;
 mod words;
 
 pub use caption::Caption;
@@ -21,15 +24,27 @@ use crate::error::InputError;
 use std::fmt::Write;
 use std::io::{Read, Seek};
 
-/// Renders a timeline CSV (`input`, named `path` in errors) as SVG. The file
-/// is read from the start twice, a row at a time.
+/// Renders a timeline CSV (`input`, named `path` in errors) as SVG: swimlanes
+/// for one PG (SPEC §3), counts over time for a volume (SPEC §4), told apart
+/// by the header. The file is read from the start twice, a row at a time.
 pub fn plot_timeline<R: Read + Seek>(
     input: &mut R,
     path: &str,
     caption: &Caption,
 ) -> Result<Vec<u8>, InputError> {
     let prefix = rows::prefix(input, path)?;
-    timeline::plot_replicas(input, path, &prefix, caption)
+    let first = prefix
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .unwrap_or("");
+    let cols: Vec<&str> = first.trim_end_matches('\r').split(',').collect();
+    let volume = &crate::output::timeline::VOLUME_COLUMNS;
+    if cols.len() > 3 && cols[..4] == volume[..4] {
+        volume::plot_volume(input, path, caption)
+    } else {
+        timeline::plot_replicas(input, path, &prefix, caption)
+    }
 }
 
 /// An SVG document being built.

@@ -40,8 +40,10 @@ fn header<R: Read>(
             path,
             match FileKind::of(prefix) {
                 FileKind::Timeline | FileKind::Unknown => format!(
-                    "not a timeline CSV: expected the columns {} followed by one column per replica",
-                    FIXED.join(",")
+                    "not a timeline CSV: expected the columns {} followed by one column per replica, \
+                     or the volume columns {}",
+                    FIXED.join(","),
+                    crate::output::timeline::VOLUME_COLUMNS.join(",")
                 ),
                 kind => format!("not a timeline CSV: {}", kind.advice()),
             },

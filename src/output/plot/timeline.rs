@@ -21,8 +21,8 @@ pub(super) const STATES: [(u8, &str, &str, u8); 5] = [
     (b'R', "#1565c0", "R repairing", 3),
     (b'L', "#c62828", "L lost", 4),
 ];
-const WRITE_BAND: &str = "#7b1fa2";
-const READ_BAND: &str = "#ef6c00";
+pub(crate) const WRITE_BAND: &str = "#7b1fa2";
+pub(crate) const READ_BAND: &str = "#ef6c00";
 
 /// Events worth a label: (CSV name, what the label says after the target).
 pub(super) const MARKED: [(&str, &str); 7] = [
@@ -34,10 +34,10 @@ pub(super) const MARKED: [(&str, &str); 7] = [
     ("data-loss", "data loss"),
     ("restore", "restored from backup"),
 ];
-const DATA_LOSS: &str = "#000";
+pub(crate) const DATA_LOSS: &str = "#000";
 /// Above this many marked events, no tick is drawn over the lanes.
 const LANE_TICKS_MAX: usize = 200;
-const RESTORE: &str = "#1565c0";
+pub(crate) const RESTORE: &str = "#1565c0";
 
 /// Renders a §3 timeline CSV (`input`, named `path` in errors; `prefix` is
 /// its start, to name another kind of file) as SVG.
