@@ -97,14 +97,6 @@ fn run_cmd(a: RunArgs) -> Result<String, Error> {
     }
     let mut files = open_outputs(&outputs, &[input])?;
     let sc = load(&a.scenario)?;
-    if a.plot.is_some() && sc.config.storage.volume_mode {
-        // Not drawn yet (issue 13): say so before any work, not after it.
-        return Err(Error::Input(crate::error::InputError::new(
-            input.display().to_string(),
-            "--plot draws one-PG timelines only so far; for a volume write --timeline \
-             FILE.csv (its columns are the PG counts of docs/scenario-format.md)",
-        )));
-    }
     let w = work::estimate(&sc);
     let detail = w
         .main
@@ -137,14 +129,16 @@ fn run_cmd(a: RunArgs) -> Result<String, Error> {
             .finish()
             .map_err(|e| Error::Internal(format!("cannot write the timeline: {e}")))?;
         if let Some(mut svg_file) = plot {
-            // Read back from the file: the run never held the timeline in memory.
-            let text = std::fs::read_to_string(tl_file.temp_path())
+            // Read back from the file as a stream: neither the run nor the
+            // plot holds the timeline in memory.
+            let mut text = std::fs::File::open(tl_file.temp_path())
+                .map(std::io::BufReader::new)
                 .map_err(|e| Error::Internal(format!("cannot read back the timeline: {e}")))?;
             let caption = plot::Caption {
                 title: format!("{} — seed {}", sc.name, sc.seed),
                 description: sc.description.clone(),
             };
-            let svg = plot::plot_timeline(&text, &path, &caption)
+            let svg = plot::plot_timeline(&mut text, &path, &caption)
                 .map_err(|e| Error::Internal(format!("plotting the timeline: {e}")))?;
             drop(text);
             fill(&mut svg_file, &svg)?;
@@ -303,7 +297,7 @@ fn plot_cmd(p: PlotCommand) -> Result<String, Error> {
                 title,
                 description: None,
             };
-            let svg = plot::plot_timeline(&read(&a.csv)?, &label, &caption)?;
+            let svg = plot::plot_timeline(&mut open_seekable(&a.csv)?, &label, &caption)?;
             fill(&mut files[0], &svg)?;
             file::commit_all(files, false)?;
         }
@@ -334,4 +328,54 @@ fn plot_cmd(p: PlotCommand) -> Result<String, Error> {
         }
     }
     Ok(String::new())
+}
+
+/// Most bytes read from a pipe, which is held in memory to be read twice.
+const PIPE_MAX: u64 = 256 << 20;
+
+/// A file to read from the start more than once: the file itself, or, when
+/// it is not a regular file (a pipe), its contents in memory, at most
+/// [`PIPE_MAX`] bytes.
+fn open_seekable(path: &Path) -> Result<SeekableInput, Error> {
+    use std::io::Read;
+    let label = path.display().to_string();
+    let err = |e: std::io::Error| Error::flag(&label, format!("cannot read file: {e}"));
+    let f = std::fs::File::open(path).map_err(err)?;
+    if f.metadata().is_ok_and(|m| m.is_file()) {
+        return Ok(SeekableInput::File(std::io::BufReader::new(f)));
+    }
+    let mut bytes = Vec::new();
+    f.take(PIPE_MAX + 1).read_to_end(&mut bytes).map_err(err)?;
+    if bytes.len() as u64 > PIPE_MAX {
+        return Err(Error::flag(
+            &label,
+            "not a regular file and over 256 MiB (a pipe is held in memory to be read twice): \
+             give a regular file, which is read as a stream",
+        ));
+    }
+    Ok(SeekableInput::Memory(std::io::Cursor::new(bytes)))
+}
+
+/// What [`open_seekable`] gives.
+enum SeekableInput {
+    File(std::io::BufReader<std::fs::File>),
+    Memory(std::io::Cursor<Vec<u8>>),
+}
+
+impl std::io::Read for SeekableInput {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            SeekableInput::File(f) => f.read(buf),
+            SeekableInput::Memory(m) => m.read(buf),
+        }
+    }
+}
+
+impl std::io::Seek for SeekableInput {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        match self {
+            SeekableInput::File(f) => f.seek(pos),
+            SeekableInput::Memory(m) => m.seek(pos),
+        }
+    }
 }

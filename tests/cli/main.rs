@@ -9,6 +9,7 @@ mod limits;
 mod merge;
 mod outputs;
 mod plot;
+mod plot_volume;
 mod proptests;
 mod run;
 mod sweep;

@@ -96,6 +96,10 @@ mod tests {
     fn kinds_from_their_first_lines() {
         let cases = [
             ("time_s,event,target,up\n0,start,,6\n", FileKind::Timeline),
+            (
+                "time_s,event,target,write_available,read_available,pgs_write_unavailable\n",
+                FileKind::Timeline,
+            ),
             ("k,trials,p_data_loss\n1,10,0\n", FileKind::Sweep),
             (
                 "{\n  \"format\": \"aurora-sim sweep part v1\",\n",

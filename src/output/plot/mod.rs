@@ -3,18 +3,49 @@
 //! library is needed; text is left to the viewer's default sans-serif font.
 
 mod axis;
+mod caption;
 mod kind;
+mod replica_rows;
+mod rows;
+mod steps;
 mod sweep;
 mod sweep_draw;
 mod timeline;
 mod timescale;
+mod volume;
+mod volume_rows;
 mod words;
 
+pub use caption::Caption;
 pub use kind::FileKind;
 pub use sweep::{SweepPlot, SweepSvg, plot_sweep};
-pub use timeline::{Caption, plot_timeline};
 
+use crate::error::InputError;
 use std::fmt::Write;
+use std::io::{Read, Seek};
+
+/// Renders a timeline CSV (`input`, named `path` in errors) as SVG: swimlanes
+/// for one PG (SPEC §3), counts over time for a volume (SPEC §4), told apart
+/// by the header. The file is read from the start twice, a row at a time.
+pub fn plot_timeline<R: Read + Seek>(
+    input: &mut R,
+    path: &str,
+    caption: &Caption,
+) -> Result<Vec<u8>, InputError> {
+    let prefix = rows::prefix(input, path)?;
+    let first = prefix
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .unwrap_or("");
+    let cols: Vec<&str> = first.trim_end_matches('\r').split(',').collect();
+    let volume = &crate::output::timeline::VOLUME_COLUMNS;
+    if cols.len() > 3 && cols[..4] == volume[..4] {
+        volume::plot_volume(input, path, caption)
+    } else {
+        timeline::plot_replicas(input, path, &prefix, caption)
+    }
+}
 
 /// An SVG document being built.
 pub(crate) struct Svg {
@@ -76,6 +107,11 @@ impl Svg {
             r#"<text x="{x:.2}" y="{y:.2}" {extra}>{}</text>"#,
             esc(s)
         );
+    }
+
+    /// Appends what was drawn on `other` (its size is ignored).
+    pub(crate) fn append(&mut self, other: Svg) {
+        self.body.push_str(&other.body);
     }
 
     pub(crate) fn finish(self) -> Vec<u8> {

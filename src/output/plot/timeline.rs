@@ -1,30 +1,31 @@
-//! `plot timeline`: one swimlane per replica, grouped by AZ, coloured by
-//! state, with bands where writes and reads were unavailable, labelled
-//! markers for the failures, data losses and restores, and long idle
-//! stretches shortened (see [`super::timescale`]).
+//! `plot timeline` of one PG (SPEC §3): one swimlane per replica, grouped by
+//! AZ, coloured by state, with bands where writes and reads were
+//! unavailable, labelled markers for the failures, data losses and
+//! restores, and long idle stretches shortened (see [`super::timescale`]).
+//! The CSV is read twice as a stream (see [`super::replica_rows`]): once for
+//! the axis and the facts, once to draw.
 
-use super::kind::FileKind;
-use super::timescale::TimeScale;
+use super::caption::Caption;
+use super::replica_rows::{Item, State, Summary, pass};
+use super::rows::{Outages, rewind};
 use super::{Svg, esc};
 use crate::error::InputError;
-use crate::time::{SimTime, format_duration};
-
-use crate::output::timeline::COLUMNS as FIXED;
+use std::io::{Read, Seek};
 
 /// State letters, their colours, legend text, and precedence when several
 /// states fall into one pixel (the most alarming wins, so nothing brief hides).
-const STATES: [(u8, &str, &str, u8); 5] = [
+pub(super) const STATES: [(u8, &str, &str, u8); 5] = [
     (b'C', "#2e7d32", "C up, current", 0),
     (b'S', "#f9a825", "S up, stale", 1),
     (b'D', "#9e9e9e", "D down", 2),
     (b'R', "#1565c0", "R repairing", 3),
     (b'L', "#c62828", "L lost", 4),
 ];
-const WRITE_BAND: &str = "#7b1fa2";
-const READ_BAND: &str = "#ef6c00";
+pub(crate) const WRITE_BAND: &str = "#7b1fa2";
+pub(crate) const READ_BAND: &str = "#ef6c00";
 
 /// Events worth a label: (CSV name, what the label says after the target).
-const MARKED: [(&str, &str); 7] = [
+pub(super) const MARKED: [(&str, &str); 7] = [
     ("az-outage", "outage"),
     ("az-loss", "lost"),
     ("node-crash", "crash"),
@@ -33,336 +34,184 @@ const MARKED: [(&str, &str); 7] = [
     ("data-loss", "data loss"),
     ("restore", "restored from backup"),
 ];
-const DATA_LOSS: &str = "#000";
+pub(crate) const DATA_LOSS: &str = "#000";
 /// Above this many marked events, no tick is drawn over the lanes.
 const LANE_TICKS_MAX: usize = 200;
-const RESTORE: &str = "#1565c0";
+pub(crate) const RESTORE: &str = "#1565c0";
 
-/// The title the caller knows (the CSV alone has no scenario name or
-/// description): `run --plot` passes the scenario's, `plot timeline` the
-/// file's name.
-pub struct Caption {
-    /// First line, bold.
-    pub title: String,
-    /// The scenario's description, wrapped under the title.
-    pub description: Option<String>,
-}
-
-struct Timeline {
-    nodes: Vec<String>,
-    /// (time s, letters, write ok, read ok, data-loss count) after each instant.
-    rows: Vec<(f64, Vec<u8>, bool, bool, u64)>,
-    /// Marked events: (time s, index into MARKED, target).
-    events: Vec<(f64, usize, String)>,
-}
-
-fn parse(text: &str, path: &str) -> Result<Timeline, InputError> {
-    let bad = |line: usize, m: String| InputError {
-        path: path.into(),
-        location: Some((line, 1)),
-        key: None,
-        message: m,
-    };
-    let mut rd = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(text.as_bytes());
-    let header = rd
-        .headers()
-        .map_err(|e| InputError::new(path, format!("not a CSV file: {e}")))?
-        .clone();
-    let cols: Vec<&str> = header.iter().collect();
-    if cols.len() <= FIXED.len() || cols[..FIXED.len()] != FIXED {
-        return Err(InputError::new(
-            path,
-            match FileKind::of(text) {
-                FileKind::Timeline | FileKind::Unknown => format!(
-                    "not a timeline CSV: expected the columns {} followed by one column per replica",
-                    FIXED.join(",")
-                ),
-                kind => format!("not a timeline CSV: {}", kind.advice()),
-            },
-        ));
-    }
-    let nodes: Vec<String> = cols[FIXED.len()..].iter().map(|s| s.to_string()).collect();
-    let mut rows: Vec<(f64, Vec<u8>, bool, bool, u64)> = Vec::new();
-    let mut events = Vec::new();
-    for (i, rec) in rd.records().enumerate() {
-        let line = i + 2;
-        let rec = rec.map_err(|e| bad(line, format!("unreadable row: {e}")))?;
-        if rec.len() != cols.len() {
-            return Err(bad(
-                line,
-                format!("{} fields, expected {}", rec.len(), cols.len()),
-            ));
-        }
-        let t: f64 = rec[0]
-            .parse()
-            .map_err(|_| bad(line, format!("time_s `{}` is not a number", &rec[0])))?;
-        if !t.is_finite() || t < 0.0 || rows.last().is_some_and(|r| t < r.0) {
-            return Err(bad(
-                line,
-                format!("time_s `{}` is negative or goes backwards", &rec[0]),
-            ));
-        }
-        let flag = |k: usize| match &rec[k] {
-            "true" => Ok(true),
-            "false" => Ok(false),
-            other => Err(bad(
-                line,
-                format!("{} `{other}` is not true/false", FIXED[k]),
-            )),
-        };
-        let (w, r) = (flag(5)?, flag(6)?);
-        let losses: u64 = rec[7].parse().map_err(|_| {
-            bad(
-                line,
-                format!("data_loss_events `{}` is not a count", &rec[7]),
-            )
-        })?;
-        let mut letters = Vec::with_capacity(nodes.len());
-        for k in FIXED.len()..cols.len() {
-            let c = rec[k].as_bytes();
-            if c.len() != 1 || !STATES.iter().any(|s| s.0 == c[0]) {
-                return Err(bad(
-                    line,
-                    format!(
-                        "state `{}` of {} is not one of C, S, D, L, R",
-                        &rec[k], cols[k]
-                    ),
-                ));
-            }
-            letters.push(c[0]);
-        }
-        if let Some(k) = MARKED.iter().position(|m| m.0 == &rec[1]) {
-            events.push((t, k, rec[2].to_string()));
-        }
-        // Several rows at one instant: the last is the state from then on.
-        match rows.last_mut() {
-            Some(last) if last.0 == t => *last = (t, letters, w, r, losses),
-            _ => rows.push((t, letters, w, r, losses)),
-        }
-    }
-    if rows.len() < 2 {
-        return Err(InputError::new(
-            path,
-            "a timeline needs at least a start and an end row",
-        ));
-    }
-    Ok(Timeline {
-        nodes,
-        rows,
-        events,
-    })
-}
-
-/// Intervals [start, end) during which `ok` is false.
-fn outages(
-    rows: &[(f64, Vec<u8>, bool, bool, u64)],
-    ok: impl Fn(&(f64, Vec<u8>, bool, bool, u64)) -> bool,
-) -> Vec<(f64, f64)> {
-    let mut out = Vec::new();
-    let mut open: Option<f64> = None;
-    for r in rows {
-        match (ok(r), open) {
-            (false, None) => open = Some(r.0),
-            (true, Some(s)) => {
-                if r.0 > s {
-                    out.push((s, r.0));
-                }
-                open = None;
-            }
-            _ => {}
-        }
-    }
-    if let (Some(s), Some(last)) = (open, rows.last())
-        && last.0 > s
-    {
-        out.push((s, last.0));
-    }
-    out
-}
-
-/// Splits `text` into at most `max_lines` lines of about `width` characters,
-/// at spaces; the last line ends in `…` if text is left over.
-fn wrap(text: &str, width: usize, max_lines: usize) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut cur = String::new();
-    for word in text.split_whitespace() {
-        if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > width {
-            lines.push(std::mem::take(&mut cur));
-            if lines.len() == max_lines {
-                if let Some(l) = lines.last_mut() {
-                    l.push_str(" …");
-                }
-                return lines;
-            }
-        }
-        if !cur.is_empty() {
-            cur.push(' ');
-        }
-        cur.push_str(word);
-    }
-    if !cur.is_empty() {
-        lines.push(cur);
-    }
-    lines
-}
-
-/// A span for a caption: whole seconds from a minute up (the CSV has the µs).
-fn human(s: f64) -> String {
-    format_duration(SimTime::from_secs_f64(if s >= 60.0 {
-        s.round()
-    } else {
-        s
-    }))
-}
-
-/// "horizon 12h · 6 replicas in 3 AZs · writes unavailable …": what the CSV tells.
-fn facts(tl: &Timeline, azs: usize, wo: &[(f64, f64)], ro: &[(f64, f64)]) -> String {
-    let span = tl.rows[tl.rows.len() - 1].0 - tl.rows[0].0;
-    let down = |iv: &[(f64, f64)], what: &str| {
-        if iv.is_empty() {
-            format!("{what} always available")
-        } else {
-            let total: f64 = iv.iter().map(|(a, b)| b - a).sum();
-            let n = iv.len();
-            format!(
-                "{what} unavailable {} ({n} outage{})",
-                human(total),
-                if n == 1 { "" } else { "s" }
-            )
-        }
-    };
-    let losses = tl.rows[tl.rows.len() - 1].4 - tl.rows[0].4;
-    [
-        format!("horizon {}", human(span)),
-        format!(
-            "{} replicas in {azs} AZ{}",
-            tl.nodes.len(),
-            if azs == 1 { "" } else { "s" }
-        ),
-        down(wo, "writes"),
-        down(ro, "reads"),
-        match losses {
-            0 => "no data loss".to_string(),
-            1 => "1 data loss".to_string(),
-            n => format!("{n} data losses"),
-        },
-    ]
-    .join(" · ")
-}
-
-/// Renders a timeline CSV (`text`, named `path` in errors) as SVG.
-pub fn plot_timeline(text: &str, path: &str, caption: &Caption) -> Result<Vec<u8>, InputError> {
-    let tl = parse(text, path)?;
-    let azs = group_by_az(&tl.nodes);
-    let wo = outages(&tl.rows, |r| r.2);
-    let ro = outages(&tl.rows, |r| r.3);
+/// Renders a §3 timeline CSV (`input`, named `path` in errors; `prefix` is
+/// its start, to name another kind of file) as SVG.
+pub(crate) fn plot_replicas<R: Read + Seek>(
+    input: &mut R,
+    path: &str,
+    prefix: &str,
+    caption: &Caption,
+) -> Result<Vec<u8>, InputError> {
+    let mut sum = Summary::default();
+    let (nodes, states) = pass(&mut *input, path, prefix, |item| match item {
+        Item::Event(..) => sum.events += 1,
+        Item::State(s) => sum.state(s),
+    })?;
+    sum.finish();
+    let azs = group_by_az(&nodes);
     let (left, right) = (110.0, 30.0);
     let width = 1000.0;
     let plot_w = width - left - right;
     let (lane_h, lane_gap, band_h, label_h) = (16.0, 4.0, 12.0, 13.0);
-    let description = caption
-        .description
-        .as_deref()
-        .map_or(Vec::new(), |d| wrap(d, 140, 2));
+    let description = caption.description_lines();
     let facts_y = 40.0 + 15.0 * description.len() as f64;
     let label_rows = 3;
     let strip_top = facts_y + 14.0;
     let bands_top = strip_top + label_rows as f64 * label_h + 10.0;
     let lanes_top = bands_top + 2.0 * (band_h + lane_gap) + 6.0;
-    let lanes_h = tl.nodes.len() as f64 * (lane_h + lane_gap) + azs.len() as f64 * 10.0;
+    let lanes_h = nodes.len() as f64 * (lane_h + lane_gap) + azs.len() as f64 * 10.0;
     let axis_y = lanes_top + lanes_h;
     let legend_y = axis_y + 56.0;
     let height = legend_y + 48.0;
-    let times: Vec<f64> = tl.rows.iter().map(|r| r.0).collect();
-    let scale = TimeScale::new(&times, left, plot_w);
+    let scale = sum.gaps.scale(left, plot_w);
     let x_of = |t: f64| scale.x(t);
     let mut svg = Svg::new(width, height);
-    svg.text(
+    caption.draw(
+        &mut svg,
         left,
-        22.0,
-        &caption.title,
-        r#"class="title" font-size="15" font-weight="bold""#,
+        &description,
+        &sum.facts(nodes.len(), azs.len()),
     );
-    for (i, line) in description.iter().enumerate() {
-        svg.text(left, 40.0 + 15.0 * i as f64, line, r#"class="description""#);
+
+    // Where each lane is.
+    let mut lane_y: Vec<f64> = vec![0.0; nodes.len()];
+    let mut y = lanes_top;
+    for (_, members) in &azs {
+        for &n in members {
+            lane_y[n] = y;
+            y += lane_h + lane_gap;
+        }
+        y += 10.0;
     }
-    svg.text(
-        left,
-        facts_y,
-        &facts(&tl, azs.len(), &wo, &ro),
-        r##"class="facts" fill="#555""##,
-    );
+    let geo = Geometry {
+        strip_top,
+        label_h,
+        label_rows,
+        bands_top,
+        lane_h,
+        axis_y,
+        right_edge: left + plot_w,
+    };
 
     // Unavailability bands: one rect per outage, at least 1 px wide so that a
     // 9-second outage in a one-year run stays visible.
-    let band = |svg: &mut Svg, y: f64, label: &str, colour: &str, cls: &str, iv: &[(f64, f64)]| {
+    let reads_y = bands_top + band_h + lane_gap;
+    let band_start = |svg: &mut Svg, y: f64, label: &str| {
         svg.text(left - 8.0, y + band_h - 2.0, label, r#"text-anchor="end""#);
         svg.rect(left, y, plot_w, band_h, "#f5f5f5", "");
-        for &(s, e) in iv {
-            let (x0, x1) = (x_of(s), x_of(e));
-            svg.rect(
-                x0,
-                y,
-                (x1 - x0).max(1.0),
-                band_h,
-                colour,
-                &format!(r#"class="{cls}" data-start="{s}" data-end="{e}""#),
-            );
-        }
     };
-    band(
-        &mut svg,
-        bands_top,
-        "writes",
-        WRITE_BAND,
-        "write-unavailable",
-        &wo,
-    );
-    let reads_y = bands_top + band_h + lane_gap;
-    band(
-        &mut svg,
-        reads_y,
-        "reads",
-        READ_BAND,
-        "read-unavailable",
-        &ro,
-    );
+    let band = |svg: &mut Svg, y: f64, colour: &str, cls: &str, (s, e): (f64, f64)| {
+        let (x0, x1) = (x_of(s), x_of(e));
+        svg.rect(
+            x0,
+            y,
+            (x1 - x0).max(1.0),
+            band_h,
+            colour,
+            &format!(r#"class="{cls}" data-start="{s}" data-end="{e}""#),
+        );
+    };
+    let mut reads = Svg::new(width, height);
+    band_start(&mut svg, bands_top, "writes");
+    band_start(&mut reads, reads_y, "reads");
+    let mut outages = [Outages::default(), Outages::default()];
 
     // Lanes, pixel-binned: each pixel column shows the most alarming state seen
     // in it, and equal neighbours merge, so the SVG stays small for long runs.
     let px = plot_w.ceil() as usize;
+    let mut worst = vec![0u8; px * nodes.len()];
+    let mut have = vec![false; px * nodes.len()];
+    let mut prev: Option<State> = None;
+    let mut marks = Svg::new(width, height);
+    let mut ann = Annotator::new(&geo, sum.events);
+    let mut seen = 0;
+    let mut last_t = f64::NAN;
+    rewind(input, path)?;
+    pass(&mut *input, path, prefix, |item| match item {
+        Item::Event(t, k, target) => {
+            ann.event(&mut marks, &nodes, &azs, &lane_y, (x_of(t), t, k, target))
+        }
+        Item::State(s) => {
+            seen += 1;
+            last_t = s.t;
+            for (k, ok) in [s.write, s.read].into_iter().enumerate() {
+                if let Some(iv) = outages[k].state(s.t, ok) {
+                    if k == 0 {
+                        band(&mut svg, bands_top, WRITE_BAND, "write-unavailable", iv);
+                    } else {
+                        band(&mut reads, reads_y, READ_BAND, "read-unavailable", iv);
+                    }
+                }
+            }
+            if let Some(p) = &prev {
+                let a = (((x_of(p.t) - left).floor()) as usize).min(px - 1);
+                let b = (((x_of(s.t) - left).ceil()) as usize).clamp(a + 1, px);
+                for (n, &letter) in p.letters.iter().enumerate() {
+                    let prec = STATES.iter().find(|x| x.0 == letter).map_or(0, |x| x.3);
+                    let (w, h) = (
+                        &mut worst[n * px..(n + 1) * px],
+                        &mut have[n * px..(n + 1) * px],
+                    );
+                    for q in a..b {
+                        if !h[q] || prec > w[q] {
+                            w[q] = prec;
+                            h[q] = true;
+                        }
+                    }
+                }
+            }
+            match &mut prev {
+                Some(p) => {
+                    p.letters.clear();
+                    p.letters.extend_from_slice(&s.letters);
+                    (p.t, p.write, p.read, p.losses) = (s.t, s.write, s.read, s.losses);
+                }
+                None => {
+                    prev = Some(State {
+                        t: s.t,
+                        letters: s.letters.clone(),
+                        write: s.write,
+                        read: s.read,
+                        losses: s.losses,
+                    })
+                }
+            }
+        }
+    })?;
+    if seen != states || last_t != sum.last.0 {
+        return Err(InputError::new(
+            path,
+            "the file changed while it was being plotted",
+        ));
+    }
+    if let Some(iv) = outages[0].finish(last_t) {
+        band(&mut svg, bands_top, WRITE_BAND, "write-unavailable", iv);
+    }
+    if let Some(iv) = outages[1].finish(last_t) {
+        band(&mut reads, reads_y, READ_BAND, "read-unavailable", iv);
+    }
+    svg.append(reads);
+
     let mut y = lanes_top;
-    let mut lane_y: Vec<f64> = vec![0.0; tl.nodes.len()];
     for (az, members) in &azs {
         svg.text(6.0, y + lane_h - 3.0, az, r#"font-weight="bold""#);
         for &n in members {
-            lane_y[n] = y;
             svg.text(
                 left - 8.0,
                 y + lane_h - 4.0,
-                &tl.nodes[n],
+                &nodes[n],
                 r#"text-anchor="end""#,
             );
             svg.raw(&format!(
                 r#"<g class="lane" data-node="{}">"#,
-                esc(&tl.nodes[n])
+                esc(&nodes[n])
             ));
-            let mut worst = vec![0u8; px];
-            let mut have = vec![false; px];
-            for (i, r) in tl.rows[..tl.rows.len() - 1].iter().enumerate() {
-                let (s, e) = (r.0, tl.rows[i + 1].0);
-                let prec = STATES.iter().find(|x| x.0 == r.1[n]).map_or(0, |x| x.3);
-                let a = (((x_of(s) - left).floor()) as usize).min(px - 1);
-                let b = (((x_of(e) - left).ceil()) as usize).clamp(a + 1, px);
-                for p in a..b {
-                    if !have[p] || prec > worst[p] {
-                        worst[p] = prec;
-                        have[p] = true;
-                    }
-                }
-            }
+            let (worst, have) = (&worst[n * px..(n + 1) * px], &have[n * px..(n + 1) * px]);
             let mut p = 0;
             while p < px {
                 let q = (p..px)
@@ -383,17 +232,8 @@ pub fn plot_timeline(text: &str, path: &str, caption: &Caption) -> Result<Vec<u8
         }
         y += 10.0;
     }
-
-    let geo = Geometry {
-        strip_top,
-        label_h,
-        label_rows,
-        bands_top,
-        lane_h,
-        axis_y,
-        right_edge: left + plot_w,
-    };
-    let unlabelled = annotate(&mut svg, &tl, &azs, &lane_y, &geo, &x_of);
+    let unlabelled = ann.unlabelled;
+    svg.append(marks);
     scale.draw(&mut svg, strip_top + label_rows as f64 * label_h, axis_y);
     legend(&mut svg, left, legend_y, scale.has_breaks(), unlabelled);
     Ok(svg.finish())
@@ -412,24 +252,41 @@ struct Geometry {
 
 /// Marks each failure, data loss and restore: a triangle above the bands, a
 /// tick over the lanes it hit, and a label in the first of the strip's rows
-/// with room for it. Returns how many events got no label (too crowded).
+/// with room for it, counting the events that got no label (too crowded).
 /// Markers of one kind closer than a pixel are drawn once, so a busy
 /// thousand-year run stays small.
-fn annotate(
-    svg: &mut Svg,
-    tl: &Timeline,
-    azs: &[(String, Vec<usize>)],
-    lane_y: &[f64],
-    g: &Geometry,
-    x_of: &impl Fn(f64) -> f64,
-) -> usize {
-    let mut row_end = vec![f64::NEG_INFINITY; g.label_rows];
-    let mut last_x = [f64::NEG_INFINITY; MARKED.len()];
-    let mut unlabelled = 0;
-    let marker_y = g.bands_top - 4.0;
-    for (t, k, target) in &tl.events {
-        let x = x_of(*t);
-        let (kind, verb) = MARKED[*k];
+struct Annotator<'g> {
+    g: &'g Geometry,
+    row_end: Vec<f64>,
+    last_x: [f64; MARKED.len()],
+    unlabelled: usize,
+    /// Marked events in the whole file.
+    events: usize,
+}
+
+impl<'g> Annotator<'g> {
+    fn new(g: &'g Geometry, events: usize) -> Self {
+        Annotator {
+            g,
+            row_end: vec![f64::NEG_INFINITY; g.label_rows],
+            last_x: [f64::NEG_INFINITY; MARKED.len()],
+            unlabelled: 0,
+            events,
+        }
+    }
+
+    /// One marked event: (x, time, index into MARKED, target).
+    fn event(
+        &mut self,
+        svg: &mut Svg,
+        nodes: &[String],
+        azs: &[(String, Vec<usize>)],
+        lane_y: &[f64],
+        (x, t, k, target): (f64, f64, usize, &str),
+    ) {
+        let g = self.g;
+        let marker_y = g.bands_top - 4.0;
+        let (kind, verb) = MARKED[k];
         let whole_pg = kind == "data-loss" || kind == "restore";
         let text = if whole_pg {
             verb.to_string()
@@ -443,9 +300,9 @@ fn annotate(
         } else {
             (x, x + 4.0 + w)
         };
-        match row_end.iter().position(|&e| e + 6.0 <= l) {
+        match self.row_end.iter().position(|&e| e + 6.0 <= l) {
             Some(row) => {
-                row_end[row] = r;
+                self.row_end[row] = r;
                 let ty = g.strip_top + g.label_h * (row as f64 + 1.0) - 3.0;
                 svg.text(
                     if anchor_end { x - 3.0 } else { x + 3.0 },
@@ -462,12 +319,12 @@ fn annotate(
                 );
                 svg.line(x, ty + 2.0, x, marker_y, "#999", r#"stroke-width="0.5""#);
             }
-            None => unlabelled += 1,
+            None => self.unlabelled += 1,
         }
-        if x - last_x[*k] < 1.0 {
-            continue;
+        if x - self.last_x[k] < 1.0 {
+            return;
         }
-        last_x[*k] = x;
+        self.last_x[k] = x;
         svg.raw(&format!(
             r##"<path class="event-marker" data-event="{kind}" data-time="{t}" data-target="{}" d="M{:.2},{:.2} l-3.5,-6 h7 z" fill="#333"/>"##,
             esc(target),
@@ -488,21 +345,16 @@ fn annotate(
                 colour,
                 &format!(r#"class="{cls}" stroke-width="1.5" stroke-dasharray="4 3""#),
             );
-            continue;
+            return;
         }
         // The lanes the event hit: one node, or every node of an AZ. Only
         // for sparse runs: hundreds of ticks would hide the states.
-        if tl.events.len() > LANE_TICKS_MAX {
-            continue;
+        if self.events > LANE_TICKS_MAX {
+            return;
         }
         let lanes: Vec<usize> = match azs.iter().find(|(az, _)| az == target) {
             Some((_, members)) => members.clone(),
-            None => tl
-                .nodes
-                .iter()
-                .position(|n| n == target)
-                .into_iter()
-                .collect(),
+            None => nodes.iter().position(|n| n == target).into_iter().collect(),
         };
         if let (Some(&a), Some(&b)) = (lanes.first(), lanes.last()) {
             svg.line(
@@ -515,7 +367,6 @@ fn annotate(
             );
         }
     }
-    unlabelled
 }
 
 fn legend(svg: &mut Svg, left: f64, y: f64, breaks: bool, unlabelled: usize) {

@@ -42,20 +42,56 @@ fn time_unit(span_s: f64) -> (&'static str, f64) {
     }
 }
 
+/// The instants of a timeline, seen one at a time: what a [`TimeScale`]
+/// needs of them in bounded memory (the ends and the longest stretches).
+#[derive(Default)]
+pub(crate) struct Gaps {
+    ends: Option<(f64, f64)>,
+    /// The longest stretches so far, longest first (earlier first on ties),
+    /// at most [`MAX_BREAKS`]: the only ones that can be shortened.
+    longest: Vec<(f64, f64)>,
+}
+
+impl Gaps {
+    /// The next instant (not before the last).
+    pub(crate) fn push(&mut self, t: f64) {
+        let Some((first, last)) = self.ends else {
+            self.ends = Some((t, t));
+            return;
+        };
+        self.ends = Some((first, t));
+        let len = t - last;
+        let at = self.longest.partition_point(|g| g.1 - g.0 >= len);
+        if at < MAX_BREAKS {
+            self.longest.insert(at, (last, t));
+            self.longest.truncate(MAX_BREAKS);
+        }
+    }
+
+    /// The scale onto `[left, left + width]`, shortening the stretches that
+    /// are long enough (see the constants). Needs at least one instant.
+    pub(crate) fn scale(&self, left: f64, width: f64) -> TimeScale {
+        let (t0, t1) = self.ends.unwrap_or((0.0, 0.0));
+        TimeScale::from_gaps(t0, t1, self.longest.clone(), left, width)
+    }
+}
+
 impl TimeScale {
     /// A scale over `[times[0], last]` onto `[left, left + width]`. `times`
     /// are the instants where something changes, increasing; the stretches
     /// between them that are long enough are shortened (see the constants).
+    #[cfg(test)]
     pub(crate) fn new(times: &[f64], left: f64, width: f64) -> TimeScale {
-        let (t0, t1) = (times[0], times[times.len() - 1]);
+        let mut gaps = Gaps::default();
+        for &t in times {
+            gaps.push(t);
+        }
+        gaps.scale(left, width)
+    }
+
+    fn from_gaps(t0: f64, t1: f64, mut gaps: Vec<(f64, f64)>, left: f64, width: f64) -> TimeScale {
         let span = (t1 - t0).max(1e-6);
-        let mut gaps: Vec<(f64, f64)> = times
-            .windows(2)
-            .map(|w| (w[0], w[1]))
-            .filter(|(a, b)| b - a >= MIN_GAP_FRACTION * span)
-            .collect();
-        gaps.sort_by(|a, b| (b.1 - b.0).total_cmp(&(a.1 - a.0)));
-        gaps.truncate(MAX_BREAKS);
+        gaps.retain(|(a, b)| b - a >= MIN_GAP_FRACTION * span);
         let saved: f64 = gaps.iter().map(|g| g.1 - g.0).sum();
         if saved < MIN_SAVED_FRACTION * span || width <= BREAK_W * (gaps.len() as f64 + 2.0) {
             gaps.clear();
@@ -241,6 +277,53 @@ mod tests {
         assert!((s.x(5100.0) - 400.0).abs() < 1e-9);
         // The 1 h lead-in is 8 % of the span: kept linear.
         assert!((s.x(3600.0) - 3600.0 * 800.0 / 10200.0).abs() < 1e-9);
+    }
+
+    /// The scale as it was built before it was streamed (issue 13): from
+    /// all the instants at once. Kept as the reference the streamed one
+    /// must equal exactly.
+    fn from_all_times(times: &[f64], left: f64, width: f64) -> TimeScale {
+        let (t0, t1) = (times[0], times[times.len() - 1]);
+        let span = (t1 - t0).max(1e-6);
+        let mut gaps: Vec<(f64, f64)> = times
+            .windows(2)
+            .map(|w| (w[0], w[1]))
+            .filter(|(a, b)| b - a >= MIN_GAP_FRACTION * span)
+            .collect();
+        gaps.sort_by(|a, b| (b.1 - b.0).total_cmp(&(a.1 - a.0)));
+        gaps.truncate(MAX_BREAKS);
+        TimeScale::from_gaps(t0, t1, gaps, left, width)
+    }
+
+    #[test]
+    fn streamed_gaps_give_the_scale_all_the_times_give() {
+        // See: issue 13. Ties (equal stretches) and more long stretches than
+        // MAX_BREAKS are where a streamed top-k could differ.
+        let (mut x, mut shortened) = (7u64, 0);
+        for case in 0..300 {
+            let mut times = vec![0.0];
+            for _ in 0..(case % 40 + 1) {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let step = match (x >> 60) % 4 {
+                    0 => 100.0,
+                    1 => ((x >> 20) % 1000) as f64,
+                    2 => ((x >> 30) % 7) as f64 * 250.0,
+                    _ => 1.5,
+                };
+                times.push(times[times.len() - 1] + step);
+            }
+            let a = TimeScale::new(&times, 110.0, 860.0);
+            let b = from_all_times(&times, 110.0, 860.0);
+            assert_eq!(
+                format!("{:?}", a.segs),
+                format!("{:?}", b.segs),
+                "{times:?}"
+            );
+            shortened += usize::from(a.has_breaks());
+        }
+        assert!(shortened > 50, "{shortened} of 300 cases have breaks");
     }
 
     #[test]
