@@ -16,10 +16,17 @@ const SLOTS_PER_NODE: u32 = 4;
 const SLOTS_PER_AZ: u32 = 3;
 const SLOTS_PER_RACK: u32 = 2;
 
+/// Why a node is unreachable (bits of [`Node::dark`]).
+const CRASHED: u8 = 1;
+const AZ_DARK: u8 = 2;
+const RACK_DARK: u8 = 4;
+
 /// One storage node.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Node {
-    pub crashed: bool,
+    /// `CRASHED`, `AZ_DARK`, `RACK_DARK`: reachable when none is set. Its AZ's
+    /// and rack's states are copied here so that reachability is one load.
+    dark: u8,
     pub crash_until: SimTime,
     /// Whether its crash / loss process has a pending timer.
     pub armed: [bool; 2],
@@ -51,8 +58,11 @@ pub(super) struct Fleet {
     stream_cap: u32,
     /// The (source, target) nodes whose streams a repair holds, by replica id.
     stream_nodes: Vec<(u32, u32)>,
-    dirty: Vec<u32>,
+    /// Nodes changed in this event (see [`Fleet::mark`]).
+    pub dirty: Vec<u32>,
     pub dirty_racks: Vec<u32>,
+    /// An AZ changed or fired a process in this event.
+    pub azs_dirty: bool,
 }
 
 impl Fleet {
@@ -75,6 +85,7 @@ impl Fleet {
             stream_nodes: Vec::new(),
             dirty: Vec::new(),
             dirty_racks: Vec::new(),
+            azs_dirty: false,
         }
     }
 
@@ -111,16 +122,6 @@ impl Fleet {
 
     // ----- geometry and reachability ----------------------------------------
 
-    #[inline]
-    pub(super) fn az_of(&self, n: usize) -> usize {
-        n / self.per_az
-    }
-
-    #[inline]
-    pub(super) fn rack_of(&self, n: usize) -> usize {
-        self.az_of(n) * self.racks_per_az + (n % self.per_az) % self.racks_per_az
-    }
-
     /// Nodes of AZ `a`.
     pub(super) fn az_nodes(&self, a: usize) -> std::ops::Range<usize> {
         a * self.per_az..(a + 1) * self.per_az
@@ -140,9 +141,38 @@ impl Fleet {
     /// Not crashed, and its AZ and rack are reachable.
     #[inline]
     pub(super) fn reachable(&self, n: usize) -> bool {
-        !self.nodes[n].crashed
-            && self.az_reachable(self.az_of(n))
-            && !self.rack_dark[self.rack_of(n)]
+        self.nodes[n].dark == 0
+    }
+
+    #[inline]
+    pub(super) fn crashed(&self, n: usize) -> bool {
+        self.nodes[n].dark & CRASHED != 0
+    }
+
+    #[inline]
+    pub(super) fn set_crashed(&mut self, n: usize, crashed: bool) {
+        set_bit(&mut self.nodes[n].dark, CRASHED, crashed);
+    }
+
+    /// AZ `a` becomes unreachable (`dark`) or reachable; its nodes are marked.
+    pub(super) fn set_az_dark(&mut self, a: usize, dark: bool) {
+        if dark {
+            self.az_dark |= 1 << a;
+        } else {
+            self.az_dark &= !(1 << a);
+        }
+        for n in self.az_nodes(a) {
+            set_bit(&mut self.nodes[n].dark, AZ_DARK, dark);
+            self.mark(n);
+        }
+    }
+
+    /// Rack `g` goes down (`dark`) or comes back (its nodes are not marked).
+    pub(super) fn set_rack_dark(&mut self, g: usize, dark: bool) {
+        self.rack_dark[g] = dark;
+        for n in self.rack_nodes(g) {
+            set_bit(&mut self.nodes[n].dark, RACK_DARK, dark);
+        }
     }
 
     /// Up for its own failure processes: reachable, and everything it lost
@@ -237,23 +267,35 @@ impl Fleet {
             self.mark(n);
         }
         self.dirty_racks = (0..self.rack_dark.len() as u32).collect();
+        self.azs_dirty = true;
     }
 
-    /// The changed nodes in node order, clearing the list.
-    pub(super) fn take_dirty(&mut self) -> Vec<u32> {
-        let mut d = std::mem::take(&mut self.dirty);
-        d.sort_unstable();
-        for &n in &d {
-            self.nodes[n as usize].dirty = false;
+    /// Puts the changed nodes in node order (the order their timers are
+    /// drawn in); most events change one node.
+    #[inline]
+    pub(super) fn sort_dirty(&mut self) {
+        if self.dirty.len() > 1 {
+            self.dirty.sort_unstable();
         }
-        d
     }
 
-    /// Gives back the (emptied) list so its buffer is reused.
-    pub(super) fn put_back(&mut self, mut d: Vec<u32>) {
-        d.clear();
-        if self.dirty.is_empty() {
-            self.dirty = d;
+    /// Ends the event: no node is changed or renewed any more.
+    #[inline]
+    pub(super) fn clear_dirty(&mut self) {
+        for &n in &self.dirty {
+            let node = &mut self.nodes[n as usize];
+            node.dirty = false;
+            node.renewed = false;
         }
+        self.dirty.clear();
+    }
+}
+
+#[inline]
+fn set_bit(flags: &mut u8, b: u8, on: bool) {
+    if on {
+        *flags |= b;
+    } else {
+        *flags &= !b;
     }
 }
