@@ -107,13 +107,17 @@ impl<'c, O: Observer> Volume<'c, O> {
 
     /// Whether node `n` holds a replica that is up, down or repairing (or,
     /// for a loss, a kept partial copy).
+    #[inline]
     fn holds(&self, n: usize, kept_counts: bool) -> bool {
         // Present ones are counted; only a node without any needs a look.
-        self.fleet.nodes[n].present > 0
-            || self.fleet.on_node[n].iter().any(|&rid| {
-                let (j, s) = (rid as usize / self.v, rid as usize % self.v);
-                !self.is_lost(j, s) || (kept_counts && self.pgs[j].kept & bit(s) != 0)
-            })
+        self.fleet.nodes[n].present > 0 || self.holds_other(n, kept_counts)
+    }
+
+    fn holds_other(&self, n: usize, kept_counts: bool) -> bool {
+        self.fleet.on_node[n].iter().any(|&rid| {
+            let (j, s) = (rid as usize / self.v, rid as usize % self.v);
+            !self.is_lost(j, s) || (kept_counts && self.pgs[j].kept & bit(s) != 0)
+        })
     }
 
     /// Replica `rid` was destroyed with node `n`: `n` waits for it.
@@ -370,7 +374,9 @@ impl<'c, O: Observer> Volume<'c, O> {
                 ScriptedKind::NodeCrash => self.crash(eng, n, s.lasts),
                 _ => self.lose_node(eng, n, Change::NodeLoss),
             };
-            if let Some((c, t)) = self.pending_row.take() {
+            if O::ENABLED
+                && let Some((c, t)) = self.pending_row.take()
+            {
                 self.settle(eng, 0);
                 self.emit(eng.now(), c, t);
             }

@@ -474,7 +474,9 @@ impl<O: Observer> Model for Volume<'_, O> {
         let now = eng.now();
         self.advance_clock(now);
         let change = self.apply(ev, eng);
-        if let Some((c, t)) = self.pending_row.take() {
+        if O::ENABLED
+            && let Some((c, t)) = self.pending_row.take()
+        {
             // Nothing touched a PG's replicas: the row shows the state as is.
             self.settle(eng, 0);
             self.emit(now, c, t);

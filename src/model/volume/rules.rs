@@ -85,30 +85,32 @@ impl<O: Observer> Volume<'_, O> {
     /// abandonment of repairs and catch-ups whose conditions no longer hold.
     #[inline(always)]
     pub(super) fn settle<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, j: usize) {
-        let pg = &self.pgs[j];
-        // Nothing can change unless a current replica is down or some
-        // repair, catch-up or kept copy exists (most passes).
-        if (pg.current & pg.down) | pg.repairing | pg.catching | pg.kept != 0 {
-            self.settle_some(eng, j);
-        }
-    }
-
-    #[inline(never)]
-    fn settle_some<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, j: usize) {
-        let reach = self.reachable(j);
-        let pg = &self.pgs[j];
-        let uc = pg.current & reach;
-        let (stale, repairing, wclock) = (pg.current & !reach, pg.repairing, pg.wclock);
-        let base = j * self.v;
-        if stale != 0 && self.cfg.quorum.write_ok(uc) {
-            // Rule 1: replicas that are not up miss the next record. They
-            // stay present, so only the current bits and positions change
-            // (what `set_data` would do, without its per-node counts).
-            self.pgs[j].current &= !stale;
+        let pg = &mut self.pgs[j];
+        // Rule 1: replicas that are not up miss the next record. They stay
+        // present, so only the current bits and positions change (what
+        // `set_data` would do, without its per-node counts).
+        let stale = pg.current & pg.down;
+        if stale != 0 && self.cfg.quorum.write_ok(pg.current & !pg.down) {
+            pg.current &= !stale;
+            let (base, wclock) = (j * self.v, pg.wclock);
             for s in members(stale) {
                 self.pos[base + s] = wclock;
             }
         }
+        let pg = &self.pgs[j];
+        if pg.repairing | pg.catching | pg.kept != 0 {
+            self.abandon(eng, j);
+        }
+    }
+
+    /// Repairs and catch-ups whose source or target went away stop; a kept
+    /// copy whose own node went away is dropped.
+    #[inline(never)]
+    fn abandon<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, j: usize) {
+        let reach = self.reachable(j);
+        let pg = &self.pgs[j];
+        let (uc, repairing) = (pg.current & reach, pg.repairing);
+        let base = j * self.v;
         for s in members(repairing) {
             let src = self.repair_src[base + s];
             if uc & bit(src as usize) == 0 || reach & bit(s) == 0 {
@@ -140,7 +142,24 @@ impl<O: Observer> Volume<'_, O> {
     fn catch_up<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, j: usize) -> bool {
         let pg = &self.pgs[j];
         let waiting = pg.present & !pg.current & !pg.catching & !pg.down & self.all;
-        waiting != 0 && self.start_catch_ups(eng, j, waiting)
+        if waiting == 0 {
+            return false;
+        }
+        if !self.instant_catchup {
+            return self.start_catch_ups(eng, j, waiting);
+        }
+        // A fixed zero: all are current at once if there is a source (the
+        // first one caught up is a source for the rest), and no draw.
+        if pg.current & !pg.down == 0 {
+            return false;
+        }
+        let (base, pos) = (j * self.v, pg.wclock);
+        for s in members(waiting) {
+            self.set_data(j, s, Data::Present { current: true, pos });
+            let node = Target::Node(self.node_of[base + s] as usize);
+            self.emit(eng.now(), Change::CatchUp, node);
+        }
+        true
     }
 
     #[inline(never)]
@@ -155,12 +174,7 @@ impl<O: Observer> Volume<'_, O> {
             let Some(src) = self.first_up_current(j) else {
                 return changed;
             };
-            // A fixed zero draws no random number: skip the call.
-            let d = if self.instant_catchup {
-                SimTime::ZERO
-            } else {
-                self.cfg.catchup_time.sample(eng.rng())
-            };
+            let d = self.cfg.catchup_time.sample(eng.rng());
             let rid = j * self.v + s;
             if d.0 == 0 {
                 let pos = self.pgs[j].wclock;
