@@ -121,6 +121,7 @@ impl<'c, O: Observer> Volume<'c, O> {
     }
 
     /// Replica `rid` was destroyed with node `n`: `n` waits for it.
+    #[inline]
     fn lost_by(&mut self, rid: usize, n: usize) {
         let old = std::mem::replace(&mut self.lost_from[rid], n as u32);
         if old != NONE {
@@ -324,8 +325,9 @@ impl<'c, O: Observer> Volume<'c, O> {
 
     /// A node's process timer fired: it is spent; whether the node is up to
     /// be failed by it (one that fires on a node not up is void).
+    #[inline]
     fn fire_node_process(&mut self, k: u32, n: usize) -> bool {
-        self.fleet.nodes[n].armed[k as usize] = false;
+        self.fleet.set_armed(n, k as usize, false);
         self.fleet.mark(n);
         let up = self.fleet.up(n);
         self.void_events += u64::from(!up);

@@ -52,21 +52,24 @@ impl<'c, O: Observer> Volume<'c, O> {
     fn arm_nodes<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, k: u32, p: &Process) {
         let ki = k as usize;
         let memoryless = p.every.is_memoryless();
+        if memoryless && self.fleet.all_armed(ki) {
+            // Nothing to cancel, nothing to draw (a loss process, mostly).
+            return;
+        }
         for i in 0..self.fleet.dirty.len() {
             let n = self.fleet.dirty[i] as usize;
             let up = self.fleet.up(n);
-            let node = &mut self.fleet.nodes[n];
-            if node.armed[ki] {
-                if memoryless || (up && !node.renewed) {
+            if self.fleet.armed(n, ki) {
+                if memoryless || (up && !self.fleet.nodes[n].renewed) {
                     continue;
                 }
-                node.armed[ki] = false;
+                self.fleet.set_armed(n, ki, false);
                 eng.cancel(Fleet::node_slot(n, k));
             }
             if !up {
                 continue;
             }
-            self.fleet.nodes[n].armed[ki] = true;
+            self.fleet.set_armed(n, ki, true);
             let ev = if k == CRASH_PROC {
                 Event::NodeCrashDue(n as u32)
             } else {

@@ -29,7 +29,7 @@ pub(super) struct Node {
     dark: u8,
     pub crash_until: SimTime,
     /// Whether its crash / loss process has a pending timer.
-    pub armed: [bool; 2],
+    armed: [bool; 2],
     pub giveup_armed: bool,
     /// Replaced by a new node during the current event.
     pub renewed: bool,
@@ -53,6 +53,8 @@ pub(super) struct Fleet {
     pub az_until: Vec<SimTime>,
     pub rack_dark: Vec<bool>,
     pub rack_until: Vec<SimTime>,
+    /// Nodes whose crash / loss process has no pending timer.
+    unarmed: [usize; 2],
     pub az_armed: [u64; 2],
     pub rack_armed: Vec<bool>,
     stream_cap: u32,
@@ -79,6 +81,7 @@ impl Fleet {
             az_until: vec![SimTime::ZERO; azs],
             rack_dark: vec![false; racks],
             rack_until: vec![SimTime::ZERO; racks],
+            unarmed: [n; 2],
             az_armed: [0; 2],
             rack_armed: vec![false; racks],
             stream_cap: st.repair_streams.unwrap_or(u32::MAX),
@@ -182,6 +185,31 @@ impl Fleet {
         self.nodes[n].pending == 0 && self.reachable(n)
     }
 
+    /// Whether node `n`'s process `k` has a pending timer.
+    #[inline]
+    pub(super) fn armed(&self, n: usize, k: usize) -> bool {
+        self.nodes[n].armed[k]
+    }
+
+    #[inline]
+    pub(super) fn set_armed(&mut self, n: usize, k: usize, armed: bool) {
+        let a = &mut self.nodes[n].armed[k];
+        if *a != armed {
+            *a = armed;
+            if armed {
+                self.unarmed[k] -= 1;
+            } else {
+                self.unarmed[k] += 1;
+            }
+        }
+    }
+
+    /// Whether every node's process `k` has a pending timer.
+    #[inline]
+    pub(super) fn all_armed(&self, k: usize) -> bool {
+        self.unarmed[k] == 0
+    }
+
     // ----- replicas ---------------------------------------------------------
 
     #[inline]
@@ -206,12 +234,14 @@ impl Fleet {
     }
 
     /// Node `n` lost a replica that now waits to be rebuilt.
+    #[inline]
     pub(super) fn pending_add(&mut self, n: usize) {
         self.nodes[n].pending += 1;
         self.mark(n);
     }
 
     /// One replica node `n` lost is back.
+    #[inline]
     pub(super) fn pending_done(&mut self, n: usize) {
         self.nodes[n].pending -= 1;
         self.mark(n);

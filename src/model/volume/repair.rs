@@ -192,12 +192,19 @@ impl<O: Observer> Volume<'_, O> {
     }
 
     /// The target node of slot `s` of PG `j`, with a free stream, if any.
+    #[inline]
     fn target(&mut self, j: usize, s: usize) -> Option<usize> {
-        let base = j * self.v;
         if self.fixed_target {
-            let n = self.node_of[base + s] as usize;
+            let n = self.node_of[j * self.v + s] as usize;
             return (self.fleet.reachable(n) && self.fleet.stream_free(n)).then_some(n);
         }
+        self.random_target(j, s)
+    }
+
+    /// A target for slot `s` of PG `j` under random placement: a reachable
+    /// node of the slot's AZ that the PG does not use.
+    fn random_target(&mut self, j: usize, s: usize) -> Option<usize> {
+        let base = j * self.v;
         // Nodes and racks PG j holds an up, down or repairing replica on.
         let pg = &self.pgs[j];
         let holders = (pg.present | pg.repairing) & self.all;
@@ -291,6 +298,7 @@ impl<O: Observer> Volume<'_, O> {
 
     /// Replica `rid` holds data again (repaired if `repaired`, or restored):
     /// the node it was lost from may fail again once all it lost is back.
+    #[inline]
     pub(super) fn rebuilt(&mut self, rid: usize, repaired: bool) {
         self.vstats.repairs += u64::from(repaired);
         let from = std::mem::replace(&mut self.lost_from[rid], NONE);
