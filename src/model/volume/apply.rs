@@ -34,81 +34,94 @@ impl<'c, O: Observer> Volume<'c, O> {
     }
 
     /// Applies `hit` to the replicas `rids` (ascending), one PG at a time.
+    /// Inlined into the node events, where `hit` is a constant.
+    #[inline(always)]
     fn hit<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, rids: &[u32], hit: Hit) {
-        let now = eng.now();
+        let (now, v) = (eng.now(), self.v);
         let mut i = 0;
         while i < rids.len() {
-            let j = rids[i] as usize / self.v;
+            let j = rids[i] as usize / v;
+            // A PG's replicas on a node are adjacent (ids are `pg × V + slot`).
+            let (base, end) = (j * v, j * v + v);
             let mut mask = 0u64;
-            while i < rids.len() && rids[i] as usize / self.v == j {
-                mask |= bit(rids[i] as usize % self.v);
+            while i < rids.len() && (rids[i] as usize) < end {
+                mask |= bit(rids[i] as usize - base);
                 i += 1;
             }
             self.touch(j, now);
-            self.hit_pg(eng, j, mask, hit);
+            match hit {
+                Hit::Down => self.pgs[j].down |= mask,
+                Hit::Up => self.pgs[j].down &= !mask,
+                Hit::Lose => self.destroy(eng, j, mask, false),
+                Hit::GiveUp => self.destroy(eng, j, mask, true),
+            }
             self.pass(eng, j);
         }
     }
 
-    /// Applies `hit` to slots `mask` of PG `j` (whose nodes' state is set).
-    fn hit_pg<Q: EventQueue<Event>>(
+    /// Destroys slots `mask` of PG `j` with their node: lost (`give_up`:
+    /// given up after `replace_down_after`); the node is its replacement.
+    fn destroy<Q: EventQueue<Event>>(
         &mut self,
         eng: &mut Engine<Event, Q>,
         j: usize,
         mask: u64,
-        hit: Hit,
+        give_up: bool,
     ) {
-        match hit {
-            Hit::Down => self.pgs[j].down |= mask,
-            Hit::Up => self.pgs[j].down &= !mask,
-            Hit::Lose | Hit::GiveUp => {
-                let base = j * self.v;
-                for s in members(mask) {
-                    let n = self.node_of[base + s] as usize;
-                    if self.fleet.reachable(n) {
-                        self.pgs[j].down &= !bit(s);
-                    } else {
-                        self.pgs[j].down |= bit(s);
-                    }
-                    if hit == Hit::Lose {
-                        self.lose_replica(eng, j, s, n);
-                    } else if self.pgs[j].present & bit(s) != 0 {
-                        self.set_data(j, s, Data::Lost { detected: true });
-                        self.lost_by(base + s, n);
-                    }
-                }
+        let base = j * self.v;
+        for s in members(mask) {
+            let n = self.node_of[base + s] as usize;
+            if self.fleet.reachable(n) {
+                self.pgs[j].down &= !bit(s);
+            } else {
+                self.pgs[j].down |= bit(s);
+            }
+            if !give_up {
+                self.lose_replica(eng, j, s, n);
+            } else if self.pgs[j].present & bit(s) != 0 {
+                self.set_data(j, s, Data::Lost { detected: true });
+                self.lost_by(base + s, n);
             }
         }
     }
 
-    /// The replicas on node `n`, copied (passes may move replicas).
-    fn rids_on(&mut self, n: usize) -> Vec<u32> {
-        let mut v = std::mem::take(&mut self.scratch);
-        v.clear();
-        v.extend_from_slice(&self.fleet.on_node[n]);
-        v
-    }
-
     /// Applies `hit` to every replica on node `n`.
+    #[inline(always)]
     fn hit_node<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, n: usize, hit: Hit) {
-        let rids = self.rids_on(n);
-        self.hit(eng, &rids, hit);
-        self.scratch = rids;
+        if self.fixed_target {
+            // No replica moves between nodes: the node's list is lent out
+            // for the walk rather than copied.
+            let rids = std::mem::take(&mut self.fleet.on_node[n]);
+            self.hit(eng, &rids, hit);
+            debug_assert!(self.fleet.on_node[n].is_empty());
+            self.fleet.on_node[n] = rids;
+        } else {
+            // Passes may move replicas onto or off node `n`: walk a copy.
+            let mut rids = std::mem::take(&mut self.scratch);
+            rids.clear();
+            rids.extend_from_slice(&self.fleet.on_node[n]);
+            self.hit(eng, &rids, hit);
+            self.scratch = rids;
+        }
     }
 
     /// Whether node `n` holds a replica that is up, down or repairing (or,
     /// for a loss, a kept partial copy).
+    #[inline]
     fn holds(&self, n: usize, kept_counts: bool) -> bool {
+        // Present ones are counted; only a node without any needs a look.
+        self.fleet.nodes[n].present > 0 || self.holds_other(n, kept_counts)
+    }
+
+    fn holds_other(&self, n: usize, kept_counts: bool) -> bool {
         self.fleet.on_node[n].iter().any(|&rid| {
             let (j, s) = (rid as usize / self.v, rid as usize % self.v);
-            match self.data[rid as usize] {
-                Data::Lost { .. } => kept_counts && self.pgs[j].kept & bit(s) != 0,
-                _ => true,
-            }
+            !self.is_lost(j, s) || (kept_counts && self.pgs[j].kept & bit(s) != 0)
         })
     }
 
     /// Replica `rid` was destroyed with node `n`: `n` waits for it.
+    #[inline]
     fn lost_by(&mut self, rid: usize, n: usize) {
         let old = std::mem::replace(&mut self.lost_from[rid], n as u32);
         if old != NONE {
@@ -125,7 +138,7 @@ impl<'c, O: Observer> Volume<'c, O> {
         n: usize,
     ) -> bool {
         let rid = j * self.v + s;
-        if let Data::Lost { .. } = self.data[rid] {
+        if self.is_lost(j, s) {
             // Still lost; only a partial copy kept for resuming is destroyed.
             let had = self.pgs[j].kept & bit(s) != 0;
             self.pgs[j].kept &= !bit(s);
@@ -155,14 +168,13 @@ impl<'c, O: Observer> Volume<'c, O> {
             return None;
         }
         let end = eng.now().saturating_add(lasts);
-        let node = &self.fleet.nodes[n];
-        if !node.crashed || end > node.crash_until {
+        if !self.fleet.crashed(n) || end > self.fleet.nodes[n].crash_until {
             self.fleet.nodes[n].crash_until = end;
             let slot = Fleet::node_slot(n, RETURN);
             self.after(eng, slot, lasts, OTHER, Event::NodeRecovered(n as u32));
         }
         let was = self.fleet.reachable(n);
-        self.fleet.nodes[n].crashed = true;
+        self.fleet.set_crashed(n, true);
         self.fleet.mark(n);
         let row = self.begin_row(Change::NodeCrash, Target::Node(n));
         if was {
@@ -186,13 +198,12 @@ impl<'c, O: Observer> Volume<'c, O> {
         }) {
             return None;
         }
-        let node = &mut self.fleet.nodes[n];
-        if node.crashed {
+        if self.fleet.crashed(n) {
             // The replacement is a new node: the old one's return is moot.
-            node.crashed = false;
+            self.fleet.set_crashed(n, false);
             eng.cancel(Fleet::node_slot(n, RETURN));
         }
-        node.renewed = true;
+        self.fleet.nodes[n].renewed = true;
         self.fleet.mark(n);
         let row = self.begin_row(change, Target::Node(n));
         let hit = if give_up { Hit::GiveUp } else { Hit::Lose };
@@ -212,10 +223,8 @@ impl<'c, O: Observer> Volume<'c, O> {
             let slot = self.fleet.az_slot(a, RETURN);
             self.after(eng, slot, lasts, OTHER, Event::AzRecovered(a as u16));
         }
-        self.fleet.az_dark |= 1 << a;
-        for n in self.fleet.az_nodes(a) {
-            self.fleet.mark(n);
-        }
+        self.fleet.set_az_dark(a, true);
+        self.fleet.azs_dirty = true;
     }
 
     /// An AZ outage (or, with `lose`, an AZ loss): every PG, all its
@@ -235,12 +244,11 @@ impl<'c, O: Observer> Volume<'c, O> {
                 if !self.holds(n, false) {
                     continue;
                 }
-                let node = &mut self.fleet.nodes[n];
-                if node.crashed {
-                    node.crashed = false;
+                if self.fleet.crashed(n) {
+                    self.fleet.set_crashed(n, false);
                     eng.cancel(Fleet::node_slot(n, RETURN));
                 }
-                node.renewed = true;
+                self.fleet.nodes[n].renewed = true;
             }
         }
         let change = if lose {
@@ -266,10 +274,8 @@ impl<'c, O: Observer> Volume<'c, O> {
     }
 
     fn az_up<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, a: usize) {
-        self.fleet.az_dark &= !(1 << a);
-        for n in self.fleet.az_nodes(a) {
-            self.fleet.mark(n);
-        }
+        self.fleet.set_az_dark(a, false);
+        self.fleet.azs_dirty = true;
         self.begin_row(Change::AzRecover, Target::Az(a));
         let (now, slots) = (eng.now(), self.az_slots[a]);
         for j in 0..self.pgs.len() {
@@ -303,7 +309,7 @@ impl<'c, O: Observer> Volume<'c, O> {
         }
         let nodes: Vec<usize> = self.fleet.rack_nodes(g).collect();
         let was: Vec<bool> = nodes.iter().map(|&n| self.fleet.reachable(n)).collect();
-        self.fleet.rack_dark[g] = down;
+        self.fleet.set_rack_dark(g, down);
         self.fleet.dirty_racks.push(g as u32);
         for (&n, &w) in nodes.iter().zip(&was) {
             self.fleet.mark(n);
@@ -319,8 +325,9 @@ impl<'c, O: Observer> Volume<'c, O> {
 
     /// A node's process timer fired: it is spent; whether the node is up to
     /// be failed by it (one that fires on a node not up is void).
+    #[inline]
     fn fire_node_process(&mut self, k: u32, n: usize) -> bool {
-        self.fleet.nodes[n].armed[k as usize] = false;
+        self.fleet.set_armed(n, k as usize, false);
         self.fleet.mark(n);
         let up = self.fleet.up(n);
         self.void_events += u64::from(!up);
@@ -329,6 +336,7 @@ impl<'c, O: Observer> Volume<'c, O> {
 
     fn fire_az_process(&mut self, k: usize, a: usize) -> bool {
         self.fleet.az_armed[k] &= !(1 << a);
+        self.fleet.azs_dirty = true;
         let up = self.fleet.az_reachable(a);
         self.void_events += u64::from(!up);
         up
@@ -368,7 +376,9 @@ impl<'c, O: Observer> Volume<'c, O> {
                 ScriptedKind::NodeCrash => self.crash(eng, n, s.lasts),
                 _ => self.lose_node(eng, n, Change::NodeLoss),
             };
-            if let Some((c, t)) = self.pending_row.take() {
+            if O::ENABLED
+                && let Some((c, t)) = self.pending_row.take()
+            {
                 self.settle(eng, 0);
                 self.emit(eng.now(), c, t);
             }
@@ -448,7 +458,7 @@ impl<'c, O: Observer> Volume<'c, O> {
             }
             Event::NodeRecovered(n) => {
                 let n = n as usize;
-                self.fleet.nodes[n].crashed = false;
+                self.fleet.set_crashed(n, false);
                 self.fleet.mark(n);
                 let row = self.begin_row(Change::NodeRecover, Target::Node(n));
                 if self.fleet.reachable(n) {
@@ -467,7 +477,7 @@ impl<'c, O: Observer> Volume<'c, O> {
             Event::Detected(rid) => {
                 let rid = rid as usize;
                 let (j, s) = (rid / self.v, rid % self.v);
-                if self.data[rid] == (Data::Lost { detected: false }) {
+                if self.is_lost(j, s) && self.pgs[j].lost_detected & bit(s) == 0 {
                     self.touch(j, eng.now());
                     self.set_data(j, s, Data::Lost { detected: true });
                     self.pass(eng, j);

@@ -6,8 +6,8 @@
 use super::fleet::{CRASH_PROC, Fleet, GIVE_UP_TIMER, LOSS_PROC};
 use super::{GIVE_UP, OTHER, Volume, low_bits, members};
 use crate::engine::{Engine, EventQueue};
-use crate::model::Config;
 use crate::model::event::{Event, Observer};
+use crate::model::{Config, Dist, Process};
 use crate::time::SimTime;
 
 impl<'c, O: Observer> Volume<'c, O> {
@@ -17,62 +17,92 @@ impl<'c, O: Observer> Volume<'c, O> {
         self.stats.read.observe(now, self.pgs_read_down == 0);
         let cfg: &'c Config = self.cfg;
         let f = &cfg.failures;
-        let dirty = self.fleet.take_dirty();
-        // A memoryless (exponential) timer is left pending while its node is
-        // down: its remaining time is then distributed as a fresh draw at the
-        // return, so only a timer that fired (or was never drawn) needs a
-        // draw. Any other timer restarts from a fresh draw when its node is
-        // back, and when the node is new (replaced within this instant).
-        for (k, p) in [(CRASH_PROC, &f.node_crash), (LOSS_PROC, &f.node_loss)] {
-            let Some(p) = p else { continue };
-            let ki = k as usize;
-            if !p.every.is_memoryless() {
-                for &n in &dirty {
-                    let n = n as usize;
-                    let node = &self.fleet.nodes[n];
-                    if node.armed[ki] && (node.renewed || !self.fleet.up(n)) {
-                        self.fleet.nodes[n].armed[ki] = false;
-                        eng.cancel(Fleet::node_slot(n, k));
-                    }
-                }
+        if !self.fleet.dirty.is_empty() {
+            // Timers are drawn process by process, each over the changed
+            // nodes in node order.
+            self.fleet.sort_dirty();
+            if let Some(p) = &f.node_crash {
+                self.arm_nodes(eng, CRASH_PROC, p);
             }
-            for &n in &dirty {
-                let n = n as usize;
-                if self.fleet.nodes[n].armed[ki] || !self.fleet.up(n) {
+            if let Some(p) = &f.node_loss {
+                self.arm_nodes(eng, LOSS_PROC, p);
+            }
+            if let Some(rda) = &cfg.replace_down_after {
+                self.arm_give_ups(eng, rda);
+            }
+            self.fleet.clear_dirty();
+        }
+        if std::mem::take(&mut self.fleet.azs_dirty) {
+            self.arm_azs(eng);
+        }
+        if !self.fleet.dirty_racks.is_empty() {
+            self.arm_racks(eng);
+        }
+    }
+
+    /// Node process `k` (`p`) on the changed nodes. A memoryless
+    /// (exponential) timer is left pending while its node is down: its
+    /// remaining time is then distributed as a fresh draw at the return, so
+    /// only a timer that fired (or was never drawn) needs a draw. Any other
+    /// timer restarts from a fresh draw when its node is back, and when the
+    /// node is new (replaced within this instant). Cancelling and arming
+    /// node by node draws in the same order as all cancels first (cancels
+    /// draw nothing).
+    #[inline(always)]
+    fn arm_nodes<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, k: u32, p: &Process) {
+        let ki = k as usize;
+        let memoryless = p.every.is_memoryless();
+        if memoryless && self.fleet.all_armed(ki) {
+            // Nothing to cancel, nothing to draw (a loss process, mostly).
+            return;
+        }
+        for i in 0..self.fleet.dirty.len() {
+            let n = self.fleet.dirty[i] as usize;
+            let up = self.fleet.up(n);
+            if self.fleet.armed(n, ki) {
+                if memoryless || (up && !self.fleet.nodes[n].renewed) {
                     continue;
                 }
-                self.fleet.nodes[n].armed[ki] = true;
-                let ev = if k == CRASH_PROC {
-                    Event::NodeCrashDue(n as u32)
-                } else {
-                    Event::NodeLossDue(n as u32)
-                };
-                let d = p.every.sample(eng.rng()).max(SimTime(1));
-                self.after(eng, Fleet::node_slot(n, k), d, OTHER, ev);
+                self.fleet.set_armed(n, ki, false);
+                eng.cancel(Fleet::node_slot(n, k));
+            }
+            if !up {
+                continue;
+            }
+            self.fleet.set_armed(n, ki, true);
+            let ev = if k == CRASH_PROC {
+                Event::NodeCrashDue(n as u32)
+            } else {
+                Event::NodeLossDue(n as u32)
+            };
+            let d = p.every.sample(eng.rng()).max(SimTime(1));
+            self.after(eng, Fleet::node_slot(n, k), d, OTHER, ev);
+        }
+    }
+
+    /// Give-up timers: armed while a node holding replicas is unreachable.
+    fn arm_give_ups<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, rda: &Dist) {
+        for i in 0..self.fleet.dirty.len() {
+            let n = self.fleet.dirty[i] as usize;
+            let want = self.fleet.nodes[n].present > 0 && !self.fleet.reachable(n);
+            if want == self.fleet.nodes[n].giveup_armed {
+                continue;
+            }
+            self.fleet.nodes[n].giveup_armed = want;
+            let slot = Fleet::node_slot(n, GIVE_UP_TIMER);
+            if want {
+                let d = rda.sample(eng.rng()).max(SimTime(1));
+                self.after(eng, slot, d, GIVE_UP, Event::GiveUp(n as u32));
+            } else {
+                eng.cancel(slot);
             }
         }
-        for &n in &dirty {
-            self.fleet.nodes[n as usize].renewed = false;
-        }
-        if let Some(rda) = &cfg.replace_down_after {
-            for &n in &dirty {
-                let n = n as usize;
-                let want = self.fleet.nodes[n].present > 0 && !self.fleet.reachable(n);
-                if want == self.fleet.nodes[n].giveup_armed {
-                    continue;
-                }
-                self.fleet.nodes[n].giveup_armed = want;
-                let slot = Fleet::node_slot(n, GIVE_UP_TIMER);
-                if want {
-                    let d = rda.sample(eng.rng()).max(SimTime(1));
-                    self.after(eng, slot, d, GIVE_UP, Event::GiveUp(n as u32));
-                } else {
-                    eng.cancel(slot);
-                }
-            }
-        }
-        self.fleet.put_back(dirty);
-        // AZ processes: the same, over reachable AZs.
+    }
+
+    /// AZ processes: as the nodes', over reachable AZs.
+    fn arm_azs<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>) {
+        let cfg: &'c Config = self.cfg;
+        let f = &cfg.failures;
         let az_up = low_bits(self.fleet.az_until.len()) & !self.fleet.az_dark;
         for (k, p) in [(0, &f.az_outage), (1, &f.az_loss)] {
             let Some(p) = p else { continue };
@@ -95,7 +125,12 @@ impl<'c, O: Observer> Volume<'c, O> {
                 self.after(eng, slot, d, OTHER, ev);
             }
         }
-        // Rack processes, over the racks that changed.
+    }
+
+    /// Rack processes, over the racks that changed.
+    fn arm_racks<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>) {
+        let cfg: &'c Config = self.cfg;
+        let f = &cfg.failures;
         let mut racks = std::mem::take(&mut self.fleet.dirty_racks);
         if let Some(p) = &f.rack_outage {
             racks.sort_unstable();

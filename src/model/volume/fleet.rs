@@ -16,13 +16,20 @@ const SLOTS_PER_NODE: u32 = 4;
 const SLOTS_PER_AZ: u32 = 3;
 const SLOTS_PER_RACK: u32 = 2;
 
+/// Why a node is unreachable (bits of [`Node::dark`]).
+const CRASHED: u8 = 1;
+const AZ_DARK: u8 = 2;
+const RACK_DARK: u8 = 4;
+
 /// One storage node.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Node {
-    pub crashed: bool,
+    /// `CRASHED`, `AZ_DARK`, `RACK_DARK`: reachable when none is set. Its AZ's
+    /// and rack's states are copied here so that reachability is one load.
+    dark: u8,
     pub crash_until: SimTime,
     /// Whether its crash / loss process has a pending timer.
-    pub armed: [bool; 2],
+    armed: [bool; 2],
     pub giveup_armed: bool,
     /// Replaced by a new node during the current event.
     pub renewed: bool,
@@ -46,13 +53,18 @@ pub(super) struct Fleet {
     pub az_until: Vec<SimTime>,
     pub rack_dark: Vec<bool>,
     pub rack_until: Vec<SimTime>,
+    /// Nodes whose crash / loss process has no pending timer.
+    unarmed: [usize; 2],
     pub az_armed: [u64; 2],
     pub rack_armed: Vec<bool>,
     stream_cap: u32,
     /// The (source, target) nodes whose streams a repair holds, by replica id.
     stream_nodes: Vec<(u32, u32)>,
-    dirty: Vec<u32>,
+    /// Nodes changed in this event (see [`Fleet::mark`]).
+    pub dirty: Vec<u32>,
     pub dirty_racks: Vec<u32>,
+    /// An AZ changed or fired a process in this event.
+    pub azs_dirty: bool,
 }
 
 impl Fleet {
@@ -69,12 +81,14 @@ impl Fleet {
             az_until: vec![SimTime::ZERO; azs],
             rack_dark: vec![false; racks],
             rack_until: vec![SimTime::ZERO; racks],
+            unarmed: [n; 2],
             az_armed: [0; 2],
             rack_armed: vec![false; racks],
             stream_cap: st.repair_streams.unwrap_or(u32::MAX),
             stream_nodes: Vec::new(),
             dirty: Vec::new(),
             dirty_racks: Vec::new(),
+            azs_dirty: false,
         }
     }
 
@@ -111,16 +125,6 @@ impl Fleet {
 
     // ----- geometry and reachability ----------------------------------------
 
-    #[inline]
-    pub(super) fn az_of(&self, n: usize) -> usize {
-        n / self.per_az
-    }
-
-    #[inline]
-    pub(super) fn rack_of(&self, n: usize) -> usize {
-        self.az_of(n) * self.racks_per_az + (n % self.per_az) % self.racks_per_az
-    }
-
     /// Nodes of AZ `a`.
     pub(super) fn az_nodes(&self, a: usize) -> std::ops::Range<usize> {
         a * self.per_az..(a + 1) * self.per_az
@@ -140,9 +144,38 @@ impl Fleet {
     /// Not crashed, and its AZ and rack are reachable.
     #[inline]
     pub(super) fn reachable(&self, n: usize) -> bool {
-        !self.nodes[n].crashed
-            && self.az_reachable(self.az_of(n))
-            && !self.rack_dark[self.rack_of(n)]
+        self.nodes[n].dark == 0
+    }
+
+    #[inline]
+    pub(super) fn crashed(&self, n: usize) -> bool {
+        self.nodes[n].dark & CRASHED != 0
+    }
+
+    #[inline]
+    pub(super) fn set_crashed(&mut self, n: usize, crashed: bool) {
+        set_bit(&mut self.nodes[n].dark, CRASHED, crashed);
+    }
+
+    /// AZ `a` becomes unreachable (`dark`) or reachable; its nodes are marked.
+    pub(super) fn set_az_dark(&mut self, a: usize, dark: bool) {
+        if dark {
+            self.az_dark |= 1 << a;
+        } else {
+            self.az_dark &= !(1 << a);
+        }
+        for n in self.az_nodes(a) {
+            set_bit(&mut self.nodes[n].dark, AZ_DARK, dark);
+            self.mark(n);
+        }
+    }
+
+    /// Rack `g` goes down (`dark`) or comes back (its nodes are not marked).
+    pub(super) fn set_rack_dark(&mut self, g: usize, dark: bool) {
+        self.rack_dark[g] = dark;
+        for n in self.rack_nodes(g) {
+            set_bit(&mut self.nodes[n].dark, RACK_DARK, dark);
+        }
     }
 
     /// Up for its own failure processes: reachable, and everything it lost
@@ -150,6 +183,31 @@ impl Fleet {
     #[inline]
     pub(super) fn up(&self, n: usize) -> bool {
         self.nodes[n].pending == 0 && self.reachable(n)
+    }
+
+    /// Whether node `n`'s process `k` has a pending timer.
+    #[inline]
+    pub(super) fn armed(&self, n: usize, k: usize) -> bool {
+        self.nodes[n].armed[k]
+    }
+
+    #[inline]
+    pub(super) fn set_armed(&mut self, n: usize, k: usize, armed: bool) {
+        let a = &mut self.nodes[n].armed[k];
+        if *a != armed {
+            *a = armed;
+            if armed {
+                self.unarmed[k] -= 1;
+            } else {
+                self.unarmed[k] += 1;
+            }
+        }
+    }
+
+    /// Whether every node's process `k` has a pending timer.
+    #[inline]
+    pub(super) fn all_armed(&self, k: usize) -> bool {
+        self.unarmed[k] == 0
     }
 
     // ----- replicas ---------------------------------------------------------
@@ -176,12 +234,14 @@ impl Fleet {
     }
 
     /// Node `n` lost a replica that now waits to be rebuilt.
+    #[inline]
     pub(super) fn pending_add(&mut self, n: usize) {
         self.nodes[n].pending += 1;
         self.mark(n);
     }
 
     /// One replica node `n` lost is back.
+    #[inline]
     pub(super) fn pending_done(&mut self, n: usize) {
         self.nodes[n].pending -= 1;
         self.mark(n);
@@ -237,23 +297,35 @@ impl Fleet {
             self.mark(n);
         }
         self.dirty_racks = (0..self.rack_dark.len() as u32).collect();
+        self.azs_dirty = true;
     }
 
-    /// The changed nodes in node order, clearing the list.
-    pub(super) fn take_dirty(&mut self) -> Vec<u32> {
-        let mut d = std::mem::take(&mut self.dirty);
-        d.sort_unstable();
-        for &n in &d {
-            self.nodes[n as usize].dirty = false;
+    /// Puts the changed nodes in node order (the order their timers are
+    /// drawn in); most events change one node.
+    #[inline]
+    pub(super) fn sort_dirty(&mut self) {
+        if self.dirty.len() > 1 {
+            self.dirty.sort_unstable();
         }
-        d
     }
 
-    /// Gives back the (emptied) list so its buffer is reused.
-    pub(super) fn put_back(&mut self, mut d: Vec<u32>) {
-        d.clear();
-        if self.dirty.is_empty() {
-            self.dirty = d;
+    /// Ends the event: no node is changed or renewed any more.
+    #[inline]
+    pub(super) fn clear_dirty(&mut self) {
+        for &n in &self.dirty {
+            let node = &mut self.nodes[n as usize];
+            node.dirty = false;
+            node.renewed = false;
         }
+        self.dirty.clear();
+    }
+}
+
+#[inline]
+fn set_bit(flags: &mut u8, b: u8, on: bool) {
+    if on {
+        *flags |= b;
+    } else {
+        *flags &= !b;
     }
 }

@@ -10,8 +10,10 @@
 //! - `repair.rs`: re-replication targets and repair streams;
 //!   `arm.rs`: failure processes and give-up timers of the fleet.
 //!
-//! Replica facts are kept per replica id `rid = pg × V + slot` and as per-PG
-//! bitmasks over slots, updated only through `set_data`.
+//! Replica facts are kept as per-PG bitmasks over slots (which replicas are
+//! present, current, lost, repairing, …), with per replica id
+//! `rid = pg × V + slot` only what a bit cannot say (a stale replica's log
+//! position, a repair's source), updated only through `set_data`.
 
 mod apply;
 mod arm;
@@ -24,11 +26,13 @@ use super::Config;
 use super::event::{Change, Event, Observer, Row, Target, VolumeRow};
 use super::quorum::ReplicaSet;
 use super::stats::{RunStats, VolumeStats};
+use super::storage::Placement;
 use crate::engine::{Class, Engine, EngineError, EventQueue, Model, Slot};
 use crate::time::SimTime;
 use fleet::Fleet;
 use repair::RepairQueue;
 
+/// A replica's data, as `set_data` records it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 enum Data {
     /// Holds data up to `pos` (write-clock µs), or the latest write if `current`.
@@ -103,11 +107,20 @@ pub struct Volume<'c, O: Observer> {
     cfg: &'c Config,
     /// Replicas per PG (V).
     v: usize,
+    /// Every repair's target is its slot's own node (copyset placement, or
+    /// a fleet of one node per slot): replicas never move between nodes.
+    fixed_target: bool,
+    /// `catchup_time` is a fixed zero.
+    instant_catchup: bool,
     all: ReplicaSet,
     /// Slots of each AZ (the same for every PG).
     az_slots: Vec<ReplicaSet>,
     pgs: Vec<Pg>,
-    data: Vec<Data>,
+    /// Log position (write-clock µs) each present replica holds; read only
+    /// for stale ones (a current one holds the PG's latest write).
+    pos: Vec<u64>,
+    /// The source slot of each running repair.
+    repair_src: Vec<u16>,
     repair_until: Vec<SimTime>,
     repair_left: Vec<SimTime>,
     catchup_src: Vec<u16>,
@@ -163,21 +176,19 @@ impl<'c, O: Observer> Volume<'c, O> {
             ordered: true,
         };
         let reps = p * v;
+        let st = &cfg.storage;
         Volume {
             cfg,
             v,
+            fixed_target: st.placement == Placement::Copyset || st.nodes_per_az == n,
+            instant_catchup: cfg.catchup_time.is_zero(),
             all,
             az_slots: (0..cfg.layout.azs.len())
                 .map(|a| low_bits(n) << (a * n))
                 .collect(),
             pgs: vec![pg; p],
-            data: vec![
-                Data::Present {
-                    current: true,
-                    pos: 0
-                };
-                reps
-            ],
+            pos: vec![0; reps],
+            repair_src: vec![0; reps],
             repair_until: vec![SimTime::ZERO; reps],
             repair_left: vec![SimTime::ZERO; reps],
             catchup_src: vec![0; reps],
@@ -300,8 +311,9 @@ impl<'c, O: Observer> Volume<'c, O> {
     }
 
     /// The only way replica data changes, so the sets and the fleet's
-    /// per-node counts stay in step.
-    #[inline]
+    /// per-node counts stay in step. Always inlined: callers pass a
+    /// constant kind of `d`, so most of the body folds away.
+    #[inline(always)]
     fn set_data(&mut self, j: usize, s: usize, d: Data) {
         let b = bit(s);
         let rid = j * self.v + s;
@@ -323,6 +335,11 @@ impl<'c, O: Observer> Volume<'c, O> {
             Data::Lost { detected: false } => {}
             Data::Repairing { .. } => pg.repairing |= b,
         }
+        match d {
+            Data::Present { pos, .. } => self.pos[rid] = pos,
+            Data::Repairing { src } => self.repair_src[rid] = src,
+            Data::Lost { .. } => {}
+        }
         let is_present = matches!(d, Data::Present { .. });
         let is_repairing = matches!(d, Data::Repairing { .. });
         if was_present != is_present {
@@ -337,7 +354,13 @@ impl<'c, O: Observer> Volume<'c, O> {
                 self.fleet.release_streams(rid);
             }
         }
-        self.data[rid] = d;
+    }
+
+    /// Whether slot `s` of PG `j` holds no data (lost, detected or not).
+    #[inline]
+    fn is_lost(&self, j: usize, s: usize) -> bool {
+        let pg = &self.pgs[j];
+        (pg.present | pg.repairing) & bit(s) == 0
     }
 
     #[inline]
@@ -361,7 +384,7 @@ impl<'c, O: Observer> Volume<'c, O> {
     }
 
     fn restore_slot(&self, j: usize) -> Slot {
-        Slot(self.fleet.slots() + self.data.len() as u32 + j as u32)
+        Slot(self.fleet.slots() + self.pos.len() as u32 + j as u32)
     }
 
     #[inline]
@@ -389,12 +412,17 @@ impl<'c, O: Observer> Volume<'c, O> {
         let reach = self.all & !pg.down;
         let (up, cur) = (pg.present & reach, pg.current & reach);
         for (r, letter) in self.letters.iter_mut().enumerate() {
-            *letter = match self.data[r] {
-                Data::Lost { .. } => b'L',
-                Data::Repairing { .. } => b'R',
-                Data::Present { .. } if reach & bit(r) == 0 => b'D',
-                Data::Present { current: true, .. } => b'C',
-                Data::Present { .. } => b'S',
+            let b = bit(r);
+            *letter = if pg.repairing & b != 0 {
+                b'R'
+            } else if pg.present & b == 0 {
+                b'L'
+            } else if reach & b == 0 {
+                b'D'
+            } else if pg.current & b != 0 {
+                b'C'
+            } else {
+                b'S'
             };
         }
         let target = self.target_name(target);
@@ -449,7 +477,9 @@ impl<O: Observer> Model for Volume<'_, O> {
         let now = eng.now();
         self.advance_clock(now);
         let change = self.apply(ev, eng);
-        if let Some((c, t)) = self.pending_row.take() {
+        if O::ENABLED
+            && let Some((c, t)) = self.pending_row.take()
+        {
             // Nothing touched a PG's replicas: the row shows the state as is.
             self.settle(eng, 0);
             self.emit(now, c, t);

@@ -12,7 +12,6 @@ use super::{Data, NONE, OTHER, Volume, bit, members};
 use crate::engine::{Engine, EventQueue};
 use crate::model::event::{Change, Event, Observer, Target};
 use crate::model::stats::VolumeStats;
-use crate::model::storage::Placement;
 use crate::time::SimTime;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -64,13 +63,6 @@ impl RepairQueue {
 }
 
 impl<O: Observer> Volume<'_, O> {
-    /// Whether every PG's repair target is its slot's own node.
-    #[inline]
-    fn fixed_target(&self) -> bool {
-        let st = &self.cfg.storage;
-        st.placement == Placement::Copyset || st.nodes_per_az == self.cfg.layout.nodes_per_az
-    }
-
     /// Lost, detected slots of PG `j` whose repair may start as far as the
     /// PG can tell: the slot's node (fixed target) or its AZ is reachable.
     #[inline]
@@ -80,7 +72,7 @@ impl<O: Observer> Volume<'_, O> {
         if lost == 0 {
             return 0;
         }
-        if self.fixed_target() {
+        if self.fixed_target {
             return lost & !pg.down & self.all;
         }
         let mut dark = 0;
@@ -94,7 +86,18 @@ impl<O: Observer> Volume<'_, O> {
 
     /// Rule 4 within PG `j`'s pass: ready lost replicas start repairing from
     /// the first up, current peer, or join the queue.
+    #[inline(always)]
     pub(super) fn re_replicate<Q: EventQueue<Event>>(
+        &mut self,
+        eng: &mut Engine<Event, Q>,
+        j: usize,
+    ) -> bool {
+        let pg = &self.pgs[j];
+        pg.lost_detected & !pg.queued != 0 && self.start_repairs(eng, j)
+    }
+
+    #[inline(never)]
+    fn start_repairs<Q: EventQueue<Event>>(
         &mut self,
         eng: &mut Engine<Event, Q>,
         j: usize,
@@ -123,7 +126,15 @@ impl<O: Observer> Volume<'_, O> {
 
     /// Starts waiting repairs in queue order, each that can get a source and
     /// a target with free streams; drops those no longer startable.
+    #[inline(always)]
     pub(super) fn run_queue<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>) {
+        if self.queue.len() > 0 {
+            self.run_waiting(eng);
+        }
+    }
+
+    #[inline(never)]
+    fn run_waiting<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>) {
         let now = eng.now();
         let mut cursor = (SimTime::ZERO, 0u32);
         let mut first = true;
@@ -145,9 +156,9 @@ impl<O: Observer> Volume<'_, O> {
             cursor = key;
             let rid = key.1 as usize;
             let (j, s) = (rid / self.v, rid % self.v);
-            let startable = self.data[rid] == (Data::Lost { detected: true })
+            let startable = self.pgs[j].lost_detected & bit(s) != 0
                 && self.fleet.az_reachable(s / self.cfg.layout.nodes_per_az)
-                && (!self.fixed_target() || self.pgs[j].down & bit(s) == 0);
+                && (!self.fixed_target || self.pgs[j].down & bit(s) == 0);
             let Some(src) = self.first_up_current(j).filter(|_| startable) else {
                 self.queue.remove(rid, now, &mut self.vstats);
                 self.pgs[j].queued &= !bit(s);
@@ -181,12 +192,19 @@ impl<O: Observer> Volume<'_, O> {
     }
 
     /// The target node of slot `s` of PG `j`, with a free stream, if any.
+    #[inline]
     fn target(&mut self, j: usize, s: usize) -> Option<usize> {
-        let base = j * self.v;
-        if self.fixed_target() {
-            let n = self.node_of[base + s] as usize;
+        if self.fixed_target {
+            let n = self.node_of[j * self.v + s] as usize;
             return (self.fleet.reachable(n) && self.fleet.stream_free(n)).then_some(n);
         }
+        self.random_target(j, s)
+    }
+
+    /// A target for slot `s` of PG `j` under random placement: a reachable
+    /// node of the slot's AZ that the PG does not use.
+    fn random_target(&mut self, j: usize, s: usize) -> Option<usize> {
+        let base = j * self.v;
         // Nodes and racks PG j holds an up, down or repairing replica on.
         let pg = &self.pgs[j];
         let holders = (pg.present | pg.repairing) & self.all;
@@ -280,6 +298,7 @@ impl<O: Observer> Volume<'_, O> {
 
     /// Replica `rid` holds data again (repaired if `repaired`, or restored):
     /// the node it was lost from may fail again once all it lost is back.
+    #[inline]
     pub(super) fn rebuilt(&mut self, rid: usize, repaired: bool) {
         self.vstats.repairs += u64::from(repaired);
         let from = std::mem::replace(&mut self.lost_from[rid], NONE);

@@ -21,7 +21,11 @@ impl<O: Observer> Volume<'_, O> {
     }
 
     /// Runs PG `j`'s rules to their fixpoint after its replicas changed, and
-    /// records its new availability in the volume's counts.
+    /// records its new availability in the volume's counts. Each rule is a
+    /// mask test inlined here, calling out only when it has work, so a pass
+    /// with nothing to do costs a few instructions (a node event makes one
+    /// pass per PG with a replica on the node, so it is inlined).
+    #[inline(always)]
     pub(super) fn pass<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, j: usize) {
         if O::ENABLED
             && let Some((c, t)) = self.pending_row.take()
@@ -79,26 +83,36 @@ impl<O: Observer> Volume<'_, O> {
 
     /// Passive consequences of the current state: rule 1's staleness and the
     /// abandonment of repairs and catch-ups whose conditions no longer hold.
+    #[inline(always)]
     pub(super) fn settle<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, j: usize) {
-        let reach = self.reachable(j);
-        let pg = &self.pgs[j];
-        let uc = pg.current & reach;
-        let (stale, repairing, wclock) = (pg.current & !reach, pg.repairing, pg.wclock);
-        if stale != 0 && self.cfg.quorum.write_ok(uc) {
-            // Rule 1: replicas that are not up miss the next record.
+        let pg = &mut self.pgs[j];
+        // Rule 1: replicas that are not up miss the next record. They stay
+        // present, so only the current bits and positions change (what
+        // `set_data` would do, without its per-node counts).
+        let stale = pg.current & pg.down;
+        if stale != 0 && self.cfg.quorum.write_ok(pg.current & !pg.down) {
+            pg.current &= !stale;
+            let (base, wclock) = (j * self.v, pg.wclock);
             for s in members(stale) {
-                let d = Data::Present {
-                    current: false,
-                    pos: wclock,
-                };
-                self.set_data(j, s, d);
+                self.pos[base + s] = wclock;
             }
         }
+        let pg = &self.pgs[j];
+        if pg.repairing | pg.catching | pg.kept != 0 {
+            self.abandon(eng, j);
+        }
+    }
+
+    /// Repairs and catch-ups whose source or target went away stop; a kept
+    /// copy whose own node went away is dropped.
+    #[inline(never)]
+    fn abandon<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, j: usize) {
+        let reach = self.reachable(j);
+        let pg = &self.pgs[j];
+        let (uc, repairing) = (pg.current & reach, pg.repairing);
         let base = j * self.v;
         for s in members(repairing) {
-            let Data::Repairing { src } = self.data[base + s] else {
-                continue;
-            };
+            let src = self.repair_src[base + s];
             if uc & bit(src as usize) == 0 || reach & bit(s) == 0 {
                 self.set_data(j, s, Data::Lost { detected: true });
                 self.stop_work(eng, j, s);
@@ -124,9 +138,37 @@ impl<O: Observer> Volume<'_, O> {
 
     /// Rule 2: up, stale replicas start (or, with zero `catchup_time`, finish)
     /// catching up from the first up, current peer.
+    #[inline(always)]
     fn catch_up<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, j: usize) -> bool {
         let pg = &self.pgs[j];
         let waiting = pg.present & !pg.current & !pg.catching & !pg.down & self.all;
+        if waiting == 0 {
+            return false;
+        }
+        if !self.instant_catchup {
+            return self.start_catch_ups(eng, j, waiting);
+        }
+        // A fixed zero: all are current at once if there is a source (the
+        // first one caught up is a source for the rest), and no draw.
+        if pg.current & !pg.down == 0 {
+            return false;
+        }
+        let (base, pos) = (j * self.v, pg.wclock);
+        for s in members(waiting) {
+            self.set_data(j, s, Data::Present { current: true, pos });
+            let node = Target::Node(self.node_of[base + s] as usize);
+            self.emit(eng.now(), Change::CatchUp, node);
+        }
+        true
+    }
+
+    #[inline(never)]
+    fn start_catch_ups<Q: EventQueue<Event>>(
+        &mut self,
+        eng: &mut Engine<Event, Q>,
+        j: usize,
+        waiting: u64,
+    ) -> bool {
         let mut changed = false;
         for s in members(waiting) {
             let Some(src) = self.first_up_current(j) else {
@@ -155,36 +197,33 @@ impl<O: Observer> Volume<'_, O> {
 
     /// Rule 5: when no replica holds the latest acknowledged write, count a
     /// data loss and carry on from the freshest survivors, or restore.
+    #[inline(always)]
     fn check_data_loss<Q: EventQueue<Event>>(
         &mut self,
         eng: &mut Engine<Event, Q>,
         j: usize,
     ) -> bool {
         let pg = &self.pgs[j];
-        if pg.restoring || pg.current != 0 {
-            return false;
-        }
+        !pg.restoring && pg.current == 0 && self.data_loss(eng, j)
+    }
+
+    #[inline(never)]
+    fn data_loss<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, j: usize) -> bool {
         let now = eng.now();
         self.stats.data_loss_events += 1;
         self.stats.first_data_loss.get_or_insert(now);
         self.pgs[j].lost_data = true;
         let base = j * self.v;
         let present = self.pgs[j].present;
-        let freshest = members(present)
-            .filter_map(|s| match self.data[base + s] {
-                Data::Present { pos, .. } => Some(pos),
-                _ => None,
-            })
-            .max();
+        let freshest = members(present).map(|s| self.pos[base + s]).max();
         match freshest {
             Some(best) => {
                 self.stats.lost_write_us += self.pgs[j].wclock - best;
                 self.pgs[j].wclock = best;
                 for s in members(present) {
-                    if let Data::Present { pos, .. } = self.data[base + s] {
-                        let current = pos == best;
-                        self.set_data(j, s, Data::Present { current, pos });
-                    }
+                    let pos = self.pos[base + s];
+                    let current = pos == best;
+                    self.set_data(j, s, Data::Present { current, pos });
                 }
                 self.emit(now, Change::DataLoss, Target::Group);
             }
