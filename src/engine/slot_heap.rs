@@ -90,32 +90,24 @@ impl<E: Copy> SlotHeap<E> {
         let n = heap.len();
         loop {
             let first = ARITY * i + 1;
-            if first >= n {
-                break;
-            }
-            let mut best = first;
-            if first + ARITY <= n {
-                // Four children: a branch-light tournament.
-                let k = |c: usize| heap[c].key;
-                let a = if k(first + 1) < k(first) {
-                    first + 1
-                } else {
-                    first
-                };
-                let b = if k(first + 3) < k(first + 2) {
-                    first + 3
-                } else {
-                    first + 2
-                };
-                best = if k(b) < k(a) { b } else { a };
-            } else {
+            let (best, child) = if let Some(c) = heap.get(first..first + ARITY) {
+                // Four children: a branch-light tournament within one slice
+                // (its indices need no bounds checks).
+                let a = usize::from(c[1].key < c[0].key);
+                let b = 2 + usize::from(c[3].key < c[2].key);
+                let m = if c[b].key < c[a].key { b } else { a };
+                (first + m, c[m])
+            } else if first < n {
+                let mut best = first;
                 for c in first + 1..n {
                     if heap[c].key < heap[best].key {
                         best = c;
                     }
                 }
-            }
-            let child = heap[best];
+                (best, heap[best])
+            } else {
+                break;
+            };
             if node.key <= child.key {
                 break;
             }

@@ -61,6 +61,7 @@ impl<'c, O: Observer> Volume<'c, O> {
 
     /// Destroys slots `mask` of PG `j` with their node: lost (`give_up`:
     /// given up after `replace_down_after`); the node is its replacement.
+    #[inline(always)]
     fn destroy<Q: EventQueue<Event>>(
         &mut self,
         eng: &mut Engine<Event, Q>,
@@ -130,6 +131,7 @@ impl<'c, O: Observer> Volume<'c, O> {
         self.fleet.pending_add(n);
     }
 
+    #[inline(always)]
     fn lose_replica<Q: EventQueue<Event>>(
         &mut self,
         eng: &mut Engine<Event, Q>,
@@ -147,7 +149,11 @@ impl<'c, O: Observer> Volume<'c, O> {
         self.stop_work(eng, j, s);
         self.set_data(j, s, Data::Lost { detected: false });
         self.lost_by(rid, n);
-        let d = self.cfg.detection_delay.sample(eng.rng());
+        let d = if self.instant_detection {
+            SimTime::ZERO
+        } else {
+            self.cfg.detection_delay.sample(eng.rng())
+        };
         if d.0 == 0 {
             self.set_data(j, s, Data::Lost { detected: true });
         } else {

@@ -110,8 +110,10 @@ pub struct Volume<'c, O: Observer> {
     /// Every repair's target is its slot's own node (copyset placement, or
     /// a fleet of one node per slot): replicas never move between nodes.
     fixed_target: bool,
-    /// `catchup_time` is a fixed zero.
+    /// `catchup_time` / `detection_delay` is a fixed zero (a fixed value
+    /// draws no random number, so the draw can be skipped).
     instant_catchup: bool,
+    instant_detection: bool,
     all: ReplicaSet,
     /// Slots of each AZ (the same for every PG).
     az_slots: Vec<ReplicaSet>,
@@ -182,6 +184,7 @@ impl<'c, O: Observer> Volume<'c, O> {
             v,
             fixed_target: st.placement == Placement::Copyset || st.nodes_per_az == n,
             instant_catchup: cfg.catchup_time.is_zero(),
+            instant_detection: cfg.detection_delay.is_zero(),
             all,
             az_slots: (0..cfg.layout.azs.len())
                 .map(|a| low_bits(n) << (a * n))

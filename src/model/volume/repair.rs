@@ -192,7 +192,7 @@ impl<O: Observer> Volume<'_, O> {
     }
 
     /// The target node of slot `s` of PG `j`, with a free stream, if any.
-    #[inline]
+    #[inline(always)]
     fn target(&mut self, j: usize, s: usize) -> Option<usize> {
         if self.fixed_target {
             let n = self.node_of[j * self.v + s] as usize;
@@ -243,6 +243,7 @@ impl<O: Observer> Volume<'_, O> {
     }
 
     /// Starts repairing slot `s` of PG `j` onto `target` from slot `src`.
+    #[inline(always)]
     fn start_repair<Q: EventQueue<Event>>(
         &mut self,
         eng: &mut Engine<Event, Q>,
