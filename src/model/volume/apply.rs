@@ -37,7 +37,7 @@ impl<'c, O: Observer> Volume<'c, O> {
     /// Inlined into the node events, where `hit` is a constant.
     #[inline(always)]
     fn hit<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, rids: &[u32], hit: Hit) {
-        let (now, v) = (eng.now(), self.v);
+        let v = self.v;
         let mut i = 0;
         while i < rids.len() {
             let j = rids[i] as usize / v;
@@ -48,15 +48,27 @@ impl<'c, O: Observer> Volume<'c, O> {
                 mask |= bit(rids[i] as usize - base);
                 i += 1;
             }
-            self.touch(j, now);
-            match hit {
-                Hit::Down => self.pgs[j].down |= mask,
-                Hit::Up => self.pgs[j].down &= !mask,
-                Hit::Lose => self.destroy(eng, j, mask, false),
-                Hit::GiveUp => self.destroy(eng, j, mask, true),
-            }
-            self.pass(eng, j);
+            self.hit_pg(eng, j, mask, hit);
         }
+    }
+
+    /// Applies `hit` to slots `mask` of PG `j` and runs its pass.
+    #[inline(always)]
+    fn hit_pg<Q: EventQueue<Event>>(
+        &mut self,
+        eng: &mut Engine<Event, Q>,
+        j: usize,
+        mask: u64,
+        hit: Hit,
+    ) {
+        self.touch(j, eng.now());
+        match hit {
+            Hit::Down => self.pgs[j].down |= mask,
+            Hit::Up => self.pgs[j].down &= !mask,
+            Hit::Lose => self.destroy(eng, j, mask, false),
+            Hit::GiveUp => self.destroy(eng, j, mask, true),
+        }
+        self.pass(eng, j);
     }
 
     /// Destroys slots `mask` of PG `j` with their node: lost (`give_up`:
@@ -90,12 +102,13 @@ impl<'c, O: Observer> Volume<'c, O> {
     #[inline(always)]
     fn hit_node<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, n: usize, hit: Hit) {
         if self.fixed_target {
-            // No replica moves between nodes: the node's list is lent out
-            // for the walk rather than copied.
-            let rids = std::mem::take(&mut self.fleet.on_node[n]);
-            self.hit(eng, &rids, hit);
-            debug_assert!(self.fleet.on_node[n].is_empty());
-            self.fleet.on_node[n] = rids;
+            // No replica moves between nodes, and a node holds one slot of a
+            // PG at most: walk the list itself, one replica at a time.
+            let v = self.v;
+            for i in 0..self.fleet.on_node[n].len() {
+                let rid = self.fleet.on_node[n][i] as usize;
+                self.hit_pg(eng, rid / v, bit(rid % v), hit);
+            }
         } else {
             // Passes may move replicas onto or off node `n`: walk a copy.
             let mut rids = std::mem::take(&mut self.scratch);
