@@ -151,7 +151,8 @@ impl<O: Observer> Volume<'_, O> {
     }
 
     /// Rule 2: up, stale replicas start (or, with zero `catchup_time`, finish)
-    /// catching up from the first up, current peer.
+    /// catching up from the first up, current peer. Returns whether one
+    /// became current (only that can make another rule apply).
     #[inline(always)]
     fn catch_up<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, j: usize) -> bool {
         let pg = &self.pgs[j];
