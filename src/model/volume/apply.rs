@@ -2,7 +2,7 @@
 //! every PG with a replica there, PG by PG in PG order, each running its
 //! rules to their fixpoint before the next (SPEC §4 "Rules").
 
-use super::fleet::{CRASH_PROC, Fleet, LOSS_PROC, RETURN};
+use super::fleet::{CRASH_PROC, Fleet, LOSS_PROC, RETURN, Seg};
 use super::placement::{BURST_STREAM, burst_nodes};
 use super::{Data, NONE, OTHER, Volume, bit, members};
 use crate::engine::{Engine, EventQueue};
@@ -33,22 +33,19 @@ impl<'c, O: Observer> Volume<'c, O> {
         Some((change, target))
     }
 
-    /// Applies `hit` to the replicas `rids` (ascending), one PG at a time.
+    /// Applies `hit` to the replicas `segs` (ascending), one PG at a time.
     /// Inlined into the node events, where `hit` is a constant.
     #[inline(always)]
-    fn hit<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, rids: &[u32], hit: Hit) {
-        let v = self.v;
+    fn hit<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, segs: &[Seg], hit: Hit) {
         let mut i = 0;
-        while i < rids.len() {
-            let j = rids[i] as usize / v;
-            // A PG's replicas on a node are adjacent (ids are `pg × V + slot`).
-            let (base, end) = (j * v, j * v + v);
+        while let Some(first) = segs.get(i) {
+            // A PG's replicas on a node are adjacent.
             let mut mask = 0u64;
-            while i < rids.len() && (rids[i] as usize) < end {
-                mask |= bit(rids[i] as usize - base);
+            while let Some(seg) = segs.get(i).filter(|seg| seg.pg == first.pg) {
+                mask |= bit(seg.slot as usize);
                 i += 1;
             }
-            self.hit_pg(eng, j, mask, hit);
+            self.hit_pg(eng, first.pg as usize, mask, hit);
         }
     }
 
@@ -104,18 +101,17 @@ impl<'c, O: Observer> Volume<'c, O> {
         if self.fixed_target {
             // No replica moves between nodes, and a node holds one slot of a
             // PG at most: walk the list itself, one replica at a time.
-            let v = self.v;
             for i in 0..self.fleet.on_node[n].len() {
-                let rid = self.fleet.on_node[n][i] as usize;
-                self.hit_pg(eng, rid / v, bit(rid % v), hit);
+                let seg = self.fleet.on_node[n][i];
+                self.hit_pg(eng, seg.pg as usize, bit(seg.slot as usize), hit);
             }
         } else {
             // Passes may move replicas onto or off node `n`: walk a copy.
-            let mut rids = std::mem::take(&mut self.scratch);
-            rids.clear();
-            rids.extend_from_slice(&self.fleet.on_node[n]);
-            self.hit(eng, &rids, hit);
-            self.scratch = rids;
+            let mut segs = std::mem::take(&mut self.scratch);
+            segs.clear();
+            segs.extend_from_slice(&self.fleet.on_node[n]);
+            self.hit(eng, &segs, hit);
+            self.scratch = segs;
         }
     }
 
@@ -128,8 +124,8 @@ impl<'c, O: Observer> Volume<'c, O> {
     }
 
     fn holds_other(&self, n: usize, kept_counts: bool) -> bool {
-        self.fleet.on_node[n].iter().any(|&rid| {
-            let (j, s) = (rid as usize / self.v, rid as usize % self.v);
+        self.fleet.on_node[n].iter().any(|seg| {
+            let (j, s) = (seg.pg as usize, seg.slot as usize);
             !self.is_lost(j, s) || (kept_counts && self.pgs[j].kept & bit(s) != 0)
         })
     }

@@ -8,6 +8,7 @@
 //! queue is walked in that order and every repair that can get a source and a
 //! target, each with a free stream, starts (no head-of-line blocking).
 
+use super::fleet::Seg;
 use super::{Data, NONE, OTHER, Volume, bit, members};
 use crate::engine::{Engine, EventQueue};
 use crate::model::event::{Change, Event, Observer, Target};
@@ -289,7 +290,11 @@ impl<O: Observer> Volume<'_, O> {
     fn move_replica(&mut self, j: usize, s: usize, to: usize) {
         let rid = j * self.v + s;
         let from = self.node_of[rid] as usize;
-        self.fleet.move_replica(rid as u32, from, to);
+        let seg = Seg {
+            pg: j as u32,
+            slot: s as u32,
+        };
+        self.fleet.move_replica(seg, from, to);
         self.node_of[rid] = to as u32;
         let down = !self.fleet.reachable(to);
         let pg = &mut self.pgs[j];
