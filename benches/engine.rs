@@ -9,13 +9,19 @@
 //!   implementation (the indexed `SlotHeap` vs the lazy `BinaryHeap`).
 //! - `run/*`: the full protection-group model on shipped scenarios stretched
 //!   to long horizons, and a crash/recover-only scenario (the anchor's model).
+//! - `volume/*`: `fleet_loop` from the shared references, copied verbatim in
+//!   [`fleet_loop`] (a 64 TiB volume, 6,554 PGs on 3 × 100 nodes, crash /
+//!   recover only), and our model on the same set-up ([`volume_scenario`]),
+//!   in segment updates (a node event updates each segment on the node).
 //!
-//! After criterion, a ratio table: each run against the anchor, alternating
-//! them 7 times and taking medians of events/s, so load on the machine
-//! affects both sides alike.
+//! After criterion, ratio tables: each run against the anchor, and the
+//! volume model against `fleet_loop` over ~2 M node events, alternating them
+//! 7 times and taking medians of events/s (segment updates/s), so load on
+//! the machine affects both sides alike.
 
 use aurora_sim::analysis::run::simulate;
 use aurora_sim::engine::{Engine, EventQueue, HeapQueue, Model, Slot, SlotHeap};
+use aurora_sim::model::{Placement, Storage};
 use aurora_sim::scenario::{Overrides, Scenario, load, parse};
 use aurora_sim::time::{SimTime, parse_duration};
 use criterion::{Criterion, Throughput};
@@ -80,6 +86,106 @@ fn heap_loop(n_events: u64) -> f64 {
     let secs = start.elapsed().as_secs_f64();
     black_box((write_down_s, read_down_s));
     n_events as f64 / secs
+}
+
+/// `fleet_loop`'s main body, unchanged but for taking its arguments and
+/// returning instead of printing: segment updates per second of wall time.
+fn fleet_loop(n_events: u64, per_az: usize, pgs: usize) -> f64 {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    struct SplitMix(u64);
+    impl SplitMix {
+        fn next_u64(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+        fn next_f64(&mut self) -> f64 {
+            ((self.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next_u64() % n as u64) as usize
+        }
+        fn exp(&mut self, mean: f64) -> f64 {
+            -mean * self.next_f64().ln()
+        }
+    }
+    let every_s = 180.0 * 86400.0;
+    let lasts_s = 600.0;
+    let mut rng = SplitMix(42);
+    let nodes = 3 * per_az;
+    // Random placement: 2 distinct nodes per AZ per PG.
+    let mut on_node: Vec<Vec<u32>> = vec![Vec::new(); nodes];
+    for pg in 0..pgs {
+        for az in 0..3 {
+            let a = rng.below(per_az);
+            let mut b = rng.below(per_az - 1);
+            if b >= a {
+                b += 1;
+            }
+            on_node[az * per_az + a].push(pg as u32);
+            on_node[az * per_az + b].push(pg as u32);
+        }
+    }
+    let mut up_count = vec![6u8; pgs];
+    let (mut below_w, mut below_r) = (0usize, 0usize);
+    let mut up = vec![true; nodes];
+    let mut heap: BinaryHeap<Reverse<(u64, u64, u32)>> = BinaryHeap::new();
+    let mut seq = 0u64;
+    for node in 0..nodes {
+        heap.push(Reverse((rng.exp(every_s).to_bits(), seq, node as u32)));
+        seq += 1;
+    }
+    let mut now = 0.0f64;
+    let (mut w_down, mut r_down) = (0.0f64, 0.0f64);
+    let mut seg_updates = 0u64;
+    let start = Instant::now();
+    for _ in 0..n_events {
+        let Reverse((t_bits, _, node)) = heap.pop().expect("queue never empties");
+        let t = f64::from_bits(t_bits);
+        if below_w > 0 {
+            w_down += t - now;
+        }
+        if below_r > 0 {
+            r_down += t - now;
+        }
+        now = t;
+        let node = node as usize;
+        up[node] = !up[node];
+        for &pg in &on_node[node] {
+            let c = &mut up_count[pg as usize];
+            if up[node] {
+                *c += 1;
+                if *c == 4 {
+                    below_w -= 1;
+                }
+                if *c == 3 {
+                    below_r -= 1;
+                }
+            } else {
+                if *c == 4 {
+                    below_w += 1;
+                }
+                if *c == 3 {
+                    below_r += 1;
+                }
+                *c -= 1;
+            }
+        }
+        seg_updates += on_node[node].len() as u64;
+        let next = if up[node] {
+            rng.exp(every_s)
+        } else {
+            rng.exp(lasts_s)
+        };
+        heap.push(Reverse(((now + next).to_bits(), seq, node as u32)));
+        seq += 1;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    black_box((w_down, r_down, now));
+    seg_updates as f64 / secs
 }
 
 /// Six nodes flipping up/down; each flip also re-arms a far "watchdog" timer
@@ -152,6 +258,35 @@ fn runs() -> Vec<(&'static str, Scenario)> {
     ]
 }
 
+/// `fleet_loop`'s set-up in our model: the crash/recover-only scenario on a
+/// 64 TiB volume (6,554 PGs) placed at random on 3 × 100 nodes, over a
+/// horizon of about `node_events` node events (300 nodes, each crashing
+/// every 180 d: 300 × 2 / 180 d).
+fn volume_scenario(node_events: u64) -> Scenario {
+    let mut sc = parse(CRASH_ONLY, "crash-only", &Overrides::default()).unwrap();
+    let st = &mut sc.config.storage;
+    *st = Storage::fleet(&sc.config.layout, 100);
+    st.pgs = 6554;
+    st.placement = Placement::Random;
+    let years = node_events as f64 / (300.0 * 2.0 * 365.0 / 180.0);
+    sc.horizon = parse_duration(&format!("{}y", years.round())).unwrap();
+    sc
+}
+
+/// Segments per node on average: each node event updates the node's.
+fn segments_per_node(sc: &Scenario) -> f64 {
+    let st = &sc.config.storage;
+    (sc.config.layout.replicas() * st.pgs) as f64 / st.nodes() as f64
+}
+
+/// Our segment updates per second: node events (every counted event is a
+/// node crash or return) × segments per node.
+fn segment_updates_per_s(sc: &Scenario) -> f64 {
+    let t = Instant::now();
+    let st = simulate(&sc.config, sc.seed, sc.horizon).unwrap();
+    st.events_processed as f64 * segments_per_node(sc) / t.elapsed().as_secs_f64()
+}
+
 fn events_per_s(sc: &Scenario) -> f64 {
     let t = Instant::now();
     let st = simulate(&sc.config, sc.seed, sc.horizon).unwrap();
@@ -203,6 +338,26 @@ fn main() {
         }
         g.finish();
     }
+    {
+        // 200 k node events per sample here; the ratio table below uses 2 M.
+        let events = 200_000;
+        let sc = volume_scenario(events);
+        let n = simulate(&sc.config, sc.seed, sc.horizon)
+            .unwrap()
+            .events_processed;
+        let mut g = c.benchmark_group("volume");
+        g.sample_size(10);
+        let per_node = segments_per_node(&sc);
+        g.throughput(Throughput::Elements((events as f64 * per_node) as u64));
+        g.bench_function("fleet-loop", |b| {
+            b.iter(|| black_box(fleet_loop(events, 100, 6554)))
+        });
+        g.throughput(Throughput::Elements((n as f64 * per_node) as u64));
+        g.bench_function("run-64tib", |b| {
+            b.iter(|| black_box(simulate(&sc.config, sc.seed, sc.horizon).unwrap()))
+        });
+        g.finish();
+    }
     c.final_summary();
 
     println!("\nratio to the anchor (heap_loop), alternating, median of 7:");
@@ -210,7 +365,11 @@ fn main() {
         "{:<22} {:>12} {:>12} {:>7}",
         "run", "events/s", "anchor ev/s", "ratio"
     );
-    for (name, sc) in &runs {
+    // Criterion's name filter (`cargo bench --bench engine -- volume`)
+    // selects the table rows too.
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let wanted = |name: &str| filter.as_deref().is_none_or(|f| name.contains(f));
+    for (name, sc) in runs.iter().filter(|(name, _)| wanted(name)) {
         let (mut ours, mut anchor) = (Vec::new(), Vec::new());
         for _ in 0..7 {
             anchor.push(heap_loop(anchor_events));
@@ -219,4 +378,21 @@ fn main() {
         let (o, a) = (median(ours), median(anchor));
         println!("{name:<22} {o:>12.0} {a:>12.0} {:>7.3}", o / a);
     }
+
+    if !wanted("volume-64tib") {
+        return;
+    }
+    println!("\nvolume: segment updates/s against fleet_loop, ~2 M node events, median of 7:");
+    println!(
+        "{:<22} {:>12} {:>12} {:>7}",
+        "run", "updates/s", "fleet ups/s", "ratio"
+    );
+    let sc = volume_scenario(2_000_000);
+    let (mut ours, mut anchor) = (Vec::new(), Vec::new());
+    for _ in 0..7 {
+        anchor.push(fleet_loop(2_000_000, 100, 6554));
+        ours.push(segment_updates_per_s(&sc));
+    }
+    let (o, a) = (median(ours), median(anchor));
+    println!("{:<22} {o:>12.0} {a:>12.0} {:>7.3}", "volume-64tib", o / a);
 }

@@ -2,7 +2,7 @@
 //! every PG with a replica there, PG by PG in PG order, each running its
 //! rules to their fixpoint before the next (SPEC §4 "Rules").
 
-use super::fleet::{CRASH_PROC, Fleet, LOSS_PROC, RETURN};
+use super::fleet::{CRASH_PROC, Fleet, LOSS_PROC, RETURN, Seg};
 use super::placement::{BURST_STREAM, burst_nodes};
 use super::{Data, NONE, OTHER, Volume, bit, members};
 use crate::engine::{Engine, EventQueue};
@@ -33,30 +33,39 @@ impl<'c, O: Observer> Volume<'c, O> {
         Some((change, target))
     }
 
-    /// Applies `hit` to the replicas `rids` (ascending), one PG at a time.
+    /// Applies `hit` to the replicas `segs` (ascending), one PG at a time.
     /// Inlined into the node events, where `hit` is a constant.
     #[inline(always)]
-    fn hit<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, rids: &[u32], hit: Hit) {
-        let (now, v) = (eng.now(), self.v);
+    fn hit<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, segs: &[Seg], hit: Hit) {
         let mut i = 0;
-        while i < rids.len() {
-            let j = rids[i] as usize / v;
-            // A PG's replicas on a node are adjacent (ids are `pg × V + slot`).
-            let (base, end) = (j * v, j * v + v);
+        while let Some(first) = segs.get(i) {
+            // A PG's replicas on a node are adjacent.
             let mut mask = 0u64;
-            while i < rids.len() && (rids[i] as usize) < end {
-                mask |= bit(rids[i] as usize - base);
+            while let Some(seg) = segs.get(i).filter(|seg| seg.pg == first.pg) {
+                mask |= bit(seg.slot as usize);
                 i += 1;
             }
-            self.touch(j, now);
-            match hit {
-                Hit::Down => self.pgs[j].down |= mask,
-                Hit::Up => self.pgs[j].down &= !mask,
-                Hit::Lose => self.destroy(eng, j, mask, false),
-                Hit::GiveUp => self.destroy(eng, j, mask, true),
-            }
-            self.pass(eng, j);
+            self.hit_pg(eng, first.pg as usize, mask, hit);
         }
+    }
+
+    /// Applies `hit` to slots `mask` of PG `j` and runs its pass.
+    #[inline(always)]
+    fn hit_pg<Q: EventQueue<Event>>(
+        &mut self,
+        eng: &mut Engine<Event, Q>,
+        j: usize,
+        mask: u64,
+        hit: Hit,
+    ) {
+        self.touch(j, eng.now());
+        match hit {
+            Hit::Down => self.pgs[j].down |= mask,
+            Hit::Up => self.pgs[j].down &= !mask,
+            Hit::Lose => self.destroy(eng, j, mask, false),
+            Hit::GiveUp => self.destroy(eng, j, mask, true),
+        }
+        self.pass(eng, j);
     }
 
     /// Destroys slots `mask` of PG `j` with their node: lost (`give_up`:
@@ -90,19 +99,19 @@ impl<'c, O: Observer> Volume<'c, O> {
     #[inline(always)]
     fn hit_node<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, n: usize, hit: Hit) {
         if self.fixed_target {
-            // No replica moves between nodes: the node's list is lent out
-            // for the walk rather than copied.
-            let rids = std::mem::take(&mut self.fleet.on_node[n]);
-            self.hit(eng, &rids, hit);
-            debug_assert!(self.fleet.on_node[n].is_empty());
-            self.fleet.on_node[n] = rids;
+            // No replica moves between nodes, and a node holds one slot of a
+            // PG at most: walk the list itself, one replica at a time.
+            for i in 0..self.fleet.on_node[n].len() {
+                let seg = self.fleet.on_node[n][i];
+                self.hit_pg(eng, seg.pg as usize, bit(seg.slot as usize), hit);
+            }
         } else {
             // Passes may move replicas onto or off node `n`: walk a copy.
-            let mut rids = std::mem::take(&mut self.scratch);
-            rids.clear();
-            rids.extend_from_slice(&self.fleet.on_node[n]);
-            self.hit(eng, &rids, hit);
-            self.scratch = rids;
+            let mut segs = std::mem::take(&mut self.scratch);
+            segs.clear();
+            segs.extend_from_slice(&self.fleet.on_node[n]);
+            self.hit(eng, &segs, hit);
+            self.scratch = segs;
         }
     }
 
@@ -115,8 +124,8 @@ impl<'c, O: Observer> Volume<'c, O> {
     }
 
     fn holds_other(&self, n: usize, kept_counts: bool) -> bool {
-        self.fleet.on_node[n].iter().any(|&rid| {
-            let (j, s) = (rid as usize / self.v, rid as usize % self.v);
+        self.fleet.on_node[n].iter().any(|seg| {
+            let (j, s) = (seg.pg as usize, seg.slot as usize);
             !self.is_lost(j, s) || (kept_counts && self.pgs[j].kept & bit(s) != 0)
         })
     }

@@ -41,14 +41,22 @@ pub(super) struct Node {
     streams: u32,
 }
 
+/// A replica as (PG, slot), the order of replica ids `pg × V + slot`: a
+/// node event groups its replicas by PG without dividing ids by V.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct Seg {
+    pub pg: u32,
+    pub slot: u32,
+}
+
 /// Nodes, racks and AZs of the fleet.
 pub(super) struct Fleet {
     per_az: usize,
     racks_per_az: usize,
     azs: usize,
     pub nodes: Vec<Node>,
-    /// Replica ids on each node, ascending (PG order).
-    pub on_node: Vec<Vec<u32>>,
+    /// The replicas on each node, ascending (PG order).
+    pub on_node: Vec<Vec<Seg>>,
     pub az_dark: u64,
     pub az_until: Vec<SimTime>,
     pub rack_dark: Vec<bool>,
@@ -92,10 +100,14 @@ impl Fleet {
         }
     }
 
-    /// Records where each replica lives (`node_of[rid]`).
-    pub(super) fn attach(&mut self, node_of: &[u32]) {
+    /// Records where each replica lives (`node_of[rid]`, `v` per PG).
+    pub(super) fn attach(&mut self, node_of: &[u32], v: usize) {
         for (rid, &n) in node_of.iter().enumerate() {
-            self.on_node[n as usize].push(rid as u32);
+            let seg = Seg {
+                pg: (rid / v) as u32,
+                slot: (rid % v) as u32,
+            };
+            self.on_node[n as usize].push(seg);
             self.nodes[n as usize].present += 1;
         }
         if self.stream_cap != u32::MAX {
@@ -224,13 +236,13 @@ impl Fleet {
     }
 
     /// A lost replica's home moves from node `from` to `to`.
-    pub(super) fn move_replica(&mut self, rid: u32, from: usize, to: usize) {
-        if let Ok(i) = self.on_node[from].binary_search(&rid) {
+    pub(super) fn move_replica(&mut self, seg: Seg, from: usize, to: usize) {
+        if let Ok(i) = self.on_node[from].binary_search(&seg) {
             self.on_node[from].remove(i);
         }
         let list = &mut self.on_node[to];
-        let i = list.binary_search(&rid).unwrap_or_else(|i| i);
-        list.insert(i, rid);
+        let i = list.binary_search(&seg).unwrap_or_else(|i| i);
+        list.insert(i, seg);
     }
 
     /// Node `n` lost a replica that now waits to be rebuilt.

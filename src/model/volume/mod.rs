@@ -147,8 +147,8 @@ pub struct Volume<'c, O: Observer> {
     stop_at_loss: bool,
     /// The change of the current event, for §1's per-replica timeline.
     pending_row: Option<(Change, Target)>,
-    /// A reusable buffer of replica ids.
-    scratch: Vec<u32>,
+    /// A reusable buffer of replicas.
+    scratch: Vec<fleet::Seg>,
     observer: O,
 }
 
@@ -227,7 +227,7 @@ impl<'c, O: Observer> Volume<'c, O> {
     pub fn start<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>) {
         let mut rng = eng.substream(placement::PLACEMENT_STREAM);
         self.node_of = placement::place(self.cfg, &mut rng);
-        self.fleet.attach(&self.node_of);
+        self.fleet.attach(&self.node_of, self.v);
         self.queue.rng = eng.substream(placement::REPAIR_STREAM);
         let slots = self.restore_slot(self.pgs.len()).0 as usize;
         eng.reserve(slots, slots + self.cfg.events.len());

@@ -8,6 +8,7 @@
 //! queue is walked in that order and every repair that can get a source and a
 //! target, each with a free stream, starts (no head-of-line blocking).
 
+use super::fleet::Seg;
 use super::{Data, NONE, OTHER, Volume, bit, members};
 use crate::engine::{Engine, EventQueue};
 use crate::model::event::{Change, Event, Observer, Target};
@@ -85,7 +86,11 @@ impl<O: Observer> Volume<'_, O> {
     }
 
     /// Rule 4 within PG `j`'s pass: ready lost replicas start repairing from
-    /// the first up, current peer, or join the queue.
+    /// the first up, current peer, or join the queue. Returns whether one
+    /// became current (an instant repair): only that can make another rule
+    /// apply (a repair that runs needs and changes nothing the rules test
+    /// but its own slot, which is left alone while its source and target
+    /// stay up).
     #[inline(always)]
     pub(super) fn re_replicate<Q: EventQueue<Event>>(
         &mut self,
@@ -114,8 +119,7 @@ impl<O: Observer> Volume<'_, O> {
             };
             let rid = j * self.v + s;
             if direct && let Some(target) = self.target(j, s) {
-                self.start_repair(eng, j, s, src, target);
-                changed = true;
+                changed |= self.start_repair(eng, j, s, src, target);
                 continue;
             }
             self.pgs[j].queued |= bit(s);
@@ -242,7 +246,8 @@ impl<O: Observer> Volume<'_, O> {
         Some(top[i])
     }
 
-    /// Starts repairing slot `s` of PG `j` onto `target` from slot `src`.
+    /// Starts repairing slot `s` of PG `j` onto `target` from slot `src`;
+    /// whether it finished at once.
     #[inline(always)]
     fn start_repair<Q: EventQueue<Event>>(
         &mut self,
@@ -251,7 +256,7 @@ impl<O: Observer> Volume<'_, O> {
         s: usize,
         src: usize,
         target: usize,
-    ) {
+    ) -> bool {
         let rid = j * self.v + s;
         if self.node_of[rid] as usize != target {
             self.move_replica(j, s, target);
@@ -269,6 +274,7 @@ impl<O: Observer> Volume<'_, O> {
             self.set_data(j, s, Data::Present { current: true, pos });
             self.rebuilt(rid, true);
             self.emit(eng.now(), Change::RepairDone, node);
+            true
         } else {
             self.fleet
                 .take_streams(self.node_of[j * self.v + src] as usize, target, rid);
@@ -276,6 +282,7 @@ impl<O: Observer> Volume<'_, O> {
             let slot = self.work_slot(rid);
             self.after(eng, slot, d, OTHER, Event::RepairDone(rid as u32));
             self.emit(eng.now(), Change::RepairStart, node);
+            false
         }
     }
 
@@ -283,7 +290,11 @@ impl<O: Observer> Volume<'_, O> {
     fn move_replica(&mut self, j: usize, s: usize, to: usize) {
         let rid = j * self.v + s;
         let from = self.node_of[rid] as usize;
-        self.fleet.move_replica(rid as u32, from, to);
+        let seg = Seg {
+            pg: j as u32,
+            slot: s as u32,
+        };
+        self.fleet.move_replica(seg, from, to);
         self.node_of[rid] = to as u32;
         let down = !self.fleet.reachable(to);
         let pg = &mut self.pgs[j];
