@@ -148,9 +148,23 @@ fn run_cmd(a: RunArgs) -> Result<String, Error> {
             let mut text = std::fs::File::open(tl_file.temp_path())
                 .map(std::io::BufReader::new)
                 .map_err(|e| Error::Internal(format!("cannot read back the timeline: {e}")))?;
+            // The CSV says where data was lost, not how many acknowledged
+            // writes went with it: the run does.
+            let note = (stats.data_loss_events > 0).then(|| {
+                let lost = crate::time::SimTime(stats.lost_write_us);
+                if lost.0 == 0 {
+                    "no acknowledged writes lost".to_string()
+                } else {
+                    format!(
+                        "acknowledged writes lost: {}",
+                        crate::time::format_duration(lost)
+                    )
+                }
+            });
             let caption = plot::Caption {
                 title: format!("{} — seed {}", sc.name, sc.seed),
                 description: sc.description.clone(),
+                note,
             };
             let svg = plot::plot_timeline(&mut text, &path, &caption)
                 .map_err(|e| Error::Internal(format!("plotting the timeline: {e}")))?;
@@ -310,6 +324,7 @@ fn plot_cmd(p: PlotCommand) -> Result<String, Error> {
             let caption = plot::Caption {
                 title,
                 description: None,
+                note: None,
             };
             let svg = plot::plot_timeline(&mut open_seekable(&a.csv)?, &label, &caption)?;
             fill(&mut files[0], &svg)?;
