@@ -55,7 +55,18 @@ fn load(a: &ScenarioArgs) -> Result<Scenario, Error> {
         seed: a.seed,
     };
     let sets = parse_sets(&a.set)?;
-    Ok(scenario::load_with(&a.scenario, &sets, &ov)?)
+    let sc = scenario::load_with(&a.scenario, &sets, &ov)?;
+    // SPEC §5: an event or process the design has no target for is an
+    // error here (only `compare` skips them).
+    if let Some(e) = sc
+        .config
+        .database
+        .as_ref()
+        .and_then(|d| d.mismatches.first())
+    {
+        return Err(e.clone().into());
+    }
+    Ok(sc)
 }
 
 /// `--set KEY=VALUE` flags, each checked (a bad TOML value names the key).
