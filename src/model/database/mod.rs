@@ -153,6 +153,24 @@ pub struct Database {
 }
 
 impl Database {
+    /// Every design on its defaults (a scenario without `[database]`, for
+    /// `compare`); designs that need more AZs than `azs` are left out.
+    pub fn defaults(azs: usize) -> Database {
+        let variants: Vec<(Design, DesignSpec)> = Design::ALL
+            .into_iter()
+            .filter(|d| !d.is_rds() || DesignSpec::defaults(*d, azs).instances.len() <= azs)
+            .map(|d| (d, DesignSpec::defaults(d, azs)))
+            .collect();
+        Database {
+            design: Design::Aurora,
+            spec: DesignSpec::defaults(Design::Aurora, azs),
+            variants,
+            instance_crash: None,
+            ebs_loss: None,
+            mismatches: Vec::new(),
+        }
+    }
+
     /// This database run as `design` (for `compare`): its variant's
     /// instances and timings.
     pub fn as_design(&self, design: Design) -> Database {
