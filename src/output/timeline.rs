@@ -309,7 +309,7 @@ mod tests {
                 seed: None,
             };
             let sc = load(f, &ov).unwrap();
-            if sc.config.storage.volume_mode {
+            if sc.config.storage.volume_mode || sc.config.database.is_some() {
                 continue; // volume timelines have their own columns (SPEC §4)
             }
             let names = &sc.config.layout.node_names;
