@@ -109,6 +109,9 @@ pub enum Change {
     EbsLoss,
     /// A standby is in sync again.
     ResyncDone,
+    /// A replica's loss was detected, so its repair may start (volume
+    /// timelines only; §1 rows show the repair start itself).
+    Detected,
 }
 
 impl Change {
@@ -139,6 +142,7 @@ impl Change {
             Change::RestartDone => "restart-done",
             Change::EbsLoss => "ebs-loss",
             Change::ResyncDone => "resync-done",
+            Change::Detected => "detected",
         }
     }
 }
