@@ -34,6 +34,12 @@ pub enum Command {
         --vary cluster.repair_time=1h,6h,1d --out sweep.csv"
     )]
     Sweep(SweepArgs),
+    /// The scenario's failures against each database design (SPEC §5):
+    /// availability, downtime, failovers, data loss side by side.
+    #[command(
+        after_help = "Example:\n  aurora-sim compare scenarios/database-designs.toml --trials 200 --out compare.csv"
+    )]
+    Compare(CompareArgs),
     /// Combine the partial files of a sharded sweep into its CSV.
     #[command(after_help = "Example:\n  aurora-sim merge part-1.json part-2.json --out sweep.csv")]
     Merge(MergeArgs),
@@ -202,6 +208,30 @@ pub struct SweepArgs {
     /// No progress bar and no notes on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// `aurora-sim compare`.
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// Scenario and overrides.
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// Designs to compare, comma-separated (default: all four):
+    /// aurora, rds-single-az, rds-multi-az, rds-multi-az-cluster.
+    #[arg(long, value_name = "LIST")]
+    pub designs: Option<String>,
+    /// Trials per design (each design meets the same failures in trial t).
+    #[arg(long)]
+    pub trials: u64,
+    /// Worker threads (0 or absent: all cores). The output does not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Also write one CSV row per design to this file.
+    #[arg(long, value_name = "FILE.csv")]
+    pub out: Option<PathBuf>,
+    /// Print JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `aurora-sim merge`.

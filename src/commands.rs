@@ -5,7 +5,8 @@ use crate::analysis::markov;
 use crate::analysis::run;
 use crate::analysis::sweep::{self, Part, Plan, Shard};
 use crate::cli::{
-    AnalyzeArgs, CheckArgs, Command, MergeArgs, PlotCommand, RunArgs, ScenarioArgs, SweepArgs,
+    AnalyzeArgs, CheckArgs, Command, CompareArgs, MergeArgs, PlotCommand, RunArgs, ScenarioArgs,
+    SweepArgs,
 };
 use crate::error::Error;
 use crate::model::NoObserver;
@@ -26,6 +27,7 @@ pub fn dispatch(cmd: Command) -> Result<String, Error> {
         Command::Check(a) => check_cmd(a),
         Command::Sweep(a) => sweep_cmd(a),
         Command::Merge(a) => merge_cmd(a),
+        Command::Compare(a) => compare_cmd(a),
         Command::Analyze(a) => analyze_cmd(a),
         Command::Plot(p) => plot_cmd(p),
         Command::Completions(a) => String::from_utf8(crate::manual::completions(a.shell))
@@ -38,8 +40,24 @@ pub fn dispatch(cmd: Command) -> Result<String, Error> {
     }
 }
 
-/// Loads the scenario with the command-line overrides applied.
+/// Loads the scenario with the command-line overrides applied; an event or
+/// process the `[database]` design has no target for is an error.
 fn load(a: &ScenarioArgs) -> Result<Scenario, Error> {
+    let sc = load_any(a)?;
+    // SPEC §5: only `compare` skips them.
+    if let Some(e) = sc
+        .config
+        .database
+        .as_ref()
+        .and_then(|d| d.mismatches.first())
+    {
+        return Err(e.clone().into());
+    }
+    Ok(sc)
+}
+
+/// As [`load`], keeping what the design has no target for (`compare`).
+fn load_any(a: &ScenarioArgs) -> Result<Scenario, Error> {
     let horizon = match &a.horizon {
         Some(h) => {
             let t = parse_duration(h).map_err(|m| Error::flag("--horizon", m))?;
@@ -56,6 +74,56 @@ fn load(a: &ScenarioArgs) -> Result<Scenario, Error> {
     };
     let sets = parse_sets(&a.set)?;
     Ok(scenario::load_with(&a.scenario, &sets, &ov)?)
+}
+
+fn compare_cmd(a: CompareArgs) -> Result<String, Error> {
+    use crate::analysis::compare;
+    use crate::output::compare::{CompareJson, Figures, csv, table};
+    let threads = sweep::threads(a.threads)?;
+    if a.trials == 0 {
+        return Err(Error::flag("--trials", "must be at least 1"));
+    }
+    let designs = compare::parse_designs(a.designs.as_deref())?;
+    let outputs: Vec<(&'static str, &Path, Format)> = a
+        .out
+        .iter()
+        .map(|p| ("--out", p.as_path(), Format::Any))
+        .collect();
+    let mut files = open_outputs(&outputs, &[a.scenario.scenario.as_path()])?;
+    let sc = load_any(&a.scenario)?;
+    let per_run = work::estimate(&sc).events;
+    let total = per_run * a.trials as f64 * designs.len() as f64;
+    work::check(
+        total,
+        work::DEFAULT_MAX_EVENTS,
+        "the trials of every design",
+    )?;
+    let mut entries = designs
+        .iter()
+        .map(|&d| compare::entry(&sc, d))
+        .collect::<Result<Vec<_>, _>>()?;
+    compare::execute(&mut entries, &sc, a.trials, sc.seed, threads)?;
+    let figs: Vec<Figures> = entries
+        .iter()
+        .map(|e| Figures::new(e, sc.horizon))
+        .collect();
+    if let Some(f) = files.first_mut() {
+        fill(f, &csv(&figs)?)?;
+    }
+    file::commit_all(files, a.json)?;
+    Ok(if a.json {
+        CompareJson {
+            scenario: &sc.name,
+            seed: sc.seed,
+            trials: a.trials,
+            horizon_seconds: sc.horizon.as_secs_f64(),
+            sla_lines: crate::output::compare::SLA_LINES,
+            designs: figs,
+        }
+        .render()
+    } else {
+        table(&sc, sc.seed, a.trials, &figs)
+    })
 }
 
 /// `--set KEY=VALUE` flags, each checked (a bad TOML value names the key).
@@ -97,6 +165,13 @@ fn run_cmd(a: RunArgs) -> Result<String, Error> {
     }
     let mut files = open_outputs(&outputs, &[input])?;
     let sc = load(&a.scenario)?;
+    if a.plot.is_some() && sc.config.database.is_some() {
+        return Err(Error::flag(
+            "--plot",
+            "the timeline picture of a database (instance lanes) is not drawn yet; \
+             write the CSV with --timeline instead",
+        ));
+    }
     let w = work::estimate(&sc);
     let detail = w
         .main
@@ -294,6 +369,15 @@ fn analyze_cmd(a: AnalyzeArgs) -> Result<String, Error> {
         r => r?,
     };
     let path = a.scenario.display().to_string();
+    if sc.config.database.is_some() {
+        // The chain is the storage's; instances, failovers and restores are
+        // not in it (SPEC §5 adds nothing to §3's analyze).
+        return Err(Error::Input(crate::error::InputError::new(
+            &path,
+            "analyze solves the storage's Markov chain only; a scenario with [database] \
+             is simulated: use `run`, `sweep` or `compare` (or drop [database] to analyze its storage)",
+        ).with_key("database")));
+    }
     let started = Instant::now();
     let result = markov::analyze(&sc.config, a.approx).map_err(|e| e.into_error(&path))?;
     let wall = started.elapsed().as_secs_f64();

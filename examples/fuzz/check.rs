@@ -290,6 +290,7 @@ fn kind(cmd: &Command) -> &'static str {
         Command::Sweep(a) if a.shard.is_some() => "sweep --shard",
         Command::Sweep(_) => "sweep",
         Command::Merge(_) => "merge",
+        Command::Compare(_) => "compare",
         Command::Analyze(_) => "analyze",
         Command::Plot(aurora_sim::cli::PlotCommand::Timeline(_)) => "plot timeline",
         Command::Plot(_) => "plot sweep",

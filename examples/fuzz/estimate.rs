@@ -103,6 +103,11 @@ pub fn plan(cmd: &Command) -> Option<Plan> {
             };
             single(&a.scenario, cap)
         }
+        Command::Compare(a) => single(&a.scenario, f64::INFINITY).map(|mut p| {
+            // Every trial of up to four designs.
+            p.events *= a.trials as f64 * 4.0;
+            p
+        }),
         Command::Check(a) => single(&a.scenario, f64::INFINITY).map(|mut p| {
             p.events = 0.0;
             p

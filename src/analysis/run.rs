@@ -2,7 +2,7 @@
 
 use crate::engine::{Engine, EventQueue, SlotHeap};
 use crate::error::Error;
-use crate::model::{Config, Event, NoObserver, Observer, RunStats, Volume};
+use crate::model::{Config, DbModel, Event, NoObserver, Observer, RunStats, Volume};
 use crate::time::SimTime;
 
 /// Events between two progress reports of a long run (~0.1 s).
@@ -26,6 +26,29 @@ fn drive<O: Observer, Q: EventQueue<Event>>(
         .map_err(|e| Error::Internal(format!("simulation fault: {e}")))
 }
 
+/// As [`drive`] for a scenario with `[database]` (SPEC §5).
+fn drive_db<O: Observer, Q: EventQueue<Event>>(
+    cfg: &Config,
+    observer: O,
+    seed: u64,
+    stream: u64,
+    horizon: SimTime,
+    tick: Option<&mut dyn FnMut(SimTime, u64) -> bool>,
+) -> Result<(RunStats, O), Error> {
+    let Some(db) = &cfg.database else {
+        return Err(Error::Internal("no [database] to simulate".into()));
+    };
+    let mut m = DbModel::new(cfg, db, observer);
+    let mut eng: Engine<Event, Q> = Engine::new(seed, stream);
+    m.start(&mut eng);
+    match tick {
+        None => eng.run_until(&mut m, horizon),
+        Some(t) => eng.run_until_ticking(&mut m, horizon, TICK_EVENTS, t),
+    }
+    m.finish(horizon, eng.events_processed())
+        .map_err(|e| Error::Internal(format!("simulation fault: {e}")))
+}
+
 /// Runs `cfg` over `[0, horizon)` on random stream `stream` of `seed`,
 /// reporting every state change to `observer`.
 pub fn simulate_observed<O: Observer, Q: EventQueue<Event>>(
@@ -35,6 +58,9 @@ pub fn simulate_observed<O: Observer, Q: EventQueue<Event>>(
     horizon: SimTime,
     observer: O,
 ) -> Result<(RunStats, O), Error> {
+    if cfg.database.is_some() {
+        return drive_db::<O, Q>(cfg, observer, seed, stream, horizon, None);
+    }
     drive::<O, Q>(Volume::new(cfg, observer), seed, stream, horizon, None)
 }
 
@@ -48,6 +74,9 @@ pub fn simulate_ticking<O: Observer>(
     observer: O,
     tick: &mut dyn FnMut(SimTime, u64) -> bool,
 ) -> Result<(RunStats, O), Error> {
+    if cfg.database.is_some() {
+        return drive_db::<O, SlotHeap<Event>>(cfg, observer, seed, 0, horizon, Some(tick));
+    }
     let pg = Volume::new(cfg, observer);
     drive::<O, SlotHeap<Event>>(pg, seed, 0, horizon, Some(tick))
 }

@@ -239,6 +239,10 @@ pub enum ScriptedKind {
     AzLoss,
     /// Every node of one rack is down for `lasts` (SPEC §4).
     RackOutage,
+    /// Database instance `target` is down for `lasts` (SPEC §5).
+    InstanceCrash,
+    /// Instance `target`'s EBS volume is destroyed (SPEC §5).
+    EbsLoss,
 }
 
 impl ScriptedKind {
@@ -250,6 +254,8 @@ impl ScriptedKind {
             ScriptedKind::AzOutage => "az-outage",
             ScriptedKind::AzLoss => "az-loss",
             ScriptedKind::RackOutage => "rack-outage",
+            ScriptedKind::InstanceCrash => "instance-crash",
+            ScriptedKind::EbsLoss => "ebs-loss",
         }
     }
 }
@@ -310,6 +316,8 @@ pub struct Config {
     pub events: Vec<ScriptedEvent>,
     /// The fleet and volume the PGs live on (one PG on V nodes by default).
     pub storage: Storage,
+    /// The database above the storage (SPEC §5), if `[database]` is given.
+    pub database: Option<super::database::Database>,
 }
 
 /// What a repair keeps when its *source* goes down or is lost (SPEC §1

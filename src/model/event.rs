@@ -35,6 +35,27 @@ pub enum Event {
     GiveUp(u32),
     /// A PG's restore from backup finished.
     Restored(u32),
+    /// A database event (SPEC §5).
+    Db(DbEvent),
+}
+
+/// The database's own events (SPEC §5); payloads are instance indices.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum DbEvent {
+    /// An instance's crash process fires.
+    CrashDue(u16),
+    /// An instance's crash ends.
+    Recovered(u16),
+    /// An instance's EBS volume loss process fires.
+    EbsLossDue(u16),
+    /// A standby is in sync again.
+    ResyncDone(u16),
+    /// A failover finished.
+    FailoverDone,
+    /// A restart finished.
+    RestartDone,
+    /// A restore from backup finished.
+    RestoreDone,
 }
 
 /// A state change as named in the timeline's `event` column.
@@ -72,6 +93,22 @@ pub enum Change {
     RackOutage,
     /// A rack's outage ended.
     RackRecover,
+    /// A database instance went down (SPEC §5).
+    InstanceCrash,
+    /// A database instance came back.
+    InstanceRecover,
+    /// A failover began.
+    FailoverStart,
+    /// A failover's target went down before it completed.
+    FailoverAbort,
+    /// A failover completed.
+    FailoverDone,
+    /// A restart completed.
+    RestartDone,
+    /// An EBS volume was destroyed.
+    EbsLoss,
+    /// A standby is in sync again.
+    ResyncDone,
     /// A replica's loss was detected, so its repair may start (volume
     /// timelines only; §1 rows show the repair start itself).
     Detected,
@@ -97,6 +134,14 @@ impl Change {
             Change::Restore => "restore",
             Change::RackOutage => "rack-outage",
             Change::RackRecover => "rack-recover",
+            Change::InstanceCrash => "instance-crash",
+            Change::InstanceRecover => "instance-recover",
+            Change::FailoverStart => "failover-start",
+            Change::FailoverAbort => "failover-abort",
+            Change::FailoverDone => "failover-done",
+            Change::RestartDone => "restart-done",
+            Change::EbsLoss => "ebs-loss",
+            Change::ResyncDone => "resync-done",
             Change::Detected => "detected",
         }
     }
@@ -113,6 +158,8 @@ pub enum Target {
     Az(usize),
     /// A rack by global index.
     Rack(usize),
+    /// A database instance by index (SPEC §5).
+    Instance(usize),
 }
 
 /// One timeline row: the state right after a change.
@@ -163,6 +210,28 @@ pub struct VolumeRow<'a> {
     pub data_loss_events: u64,
 }
 
+/// One row of a database timeline (SPEC §5): the state right after an event.
+pub struct DbRow<'a> {
+    /// When.
+    pub time: SimTime,
+    /// What.
+    pub change: Change,
+    /// Instance, node, rack or AZ name, or empty.
+    pub target: &'a str,
+    /// The serving writer (1-based), or none.
+    pub writer: Option<usize>,
+    /// Instances up.
+    pub instances_up: usize,
+    /// The database takes writes.
+    pub write_available: bool,
+    /// The database serves reads.
+    pub read_available: bool,
+    /// The storage layer would take writes.
+    pub storage_write_available: bool,
+    /// Data-loss events so far.
+    pub data_loss_events: u64,
+}
+
 /// Receives timeline rows; [`NoObserver`] compiles them away.
 pub trait Observer {
     /// Whether rows are built at all.
@@ -171,6 +240,8 @@ pub trait Observer {
     fn row(&mut self, row: &Row<'_>);
     /// One §4 volume row (volume and fleet scenarios).
     fn volume_row(&mut self, _row: &VolumeRow<'_>) {}
+    /// One §5 database row (scenarios with `[database]`).
+    fn db_row(&mut self, _row: &DbRow<'_>) {}
 }
 
 /// An observer that records nothing (the fast path).

@@ -17,6 +17,7 @@
 //! exactly the acknowledged writes it destroys to `lost_write_seconds`.
 
 pub mod config;
+pub mod database;
 mod event;
 pub mod quorum;
 mod stats;
@@ -26,7 +27,8 @@ mod volume;
 pub use config::{
     Burst, Config, Dist, Failures, Layout, Process, RepairProgress, ScriptedEvent, ScriptedKind,
 };
-pub use event::{Change, Event, NoObserver, Observer, Row, Target, VolumeRow};
+pub use database::{Database, DbModel, DbStats, Design, DesignSpec};
+pub use event::{Change, DbEvent, DbRow, Event, NoObserver, Observer, Row, Target, VolumeRow};
 pub use quorum::{Quorum, QuorumError, ReplicaSet};
 pub use stats::{OutageTracker, RunStats, VolumeStats};
 pub use storage::{Placement, Storage};

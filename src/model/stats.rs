@@ -21,6 +21,8 @@ pub struct RunStats {
     pub events_processed: u64,
     /// Volume totals (SPEC §4); always computed, reported for volume scenarios.
     pub volume: Option<VolumeStats>,
+    /// Database totals (SPEC §5), for scenarios with `[database]`.
+    pub database: Option<super::database::DbStats>,
 }
 
 /// Totals of a volume run beyond §3's (SPEC §4 `run --json`).

@@ -45,6 +45,9 @@ pub struct RunJson<'a> {
     /// SPEC §4's keys, for a volume or fleet scenario.
     #[serde(flatten)]
     pub volume: Option<VolumeJson>,
+    /// SPEC §5's keys, for a scenario with `[database]`.
+    #[serde(flatten)]
+    pub database: Option<super::database::DbJson>,
 }
 
 /// The keys `run --json` adds for a volume (SPEC §4).
@@ -108,6 +111,7 @@ impl<'a> RunJson<'a> {
             replicas: sc.config.layout.replicas(),
             quorum: sc.config.quorum.describe(),
             volume: VolumeJson::new(st),
+            database: super::database::DbJson::new(&sc.config, st),
         }
     }
 

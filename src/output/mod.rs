@@ -2,6 +2,8 @@
 //! Renderers return text (the timeline streams to a writer); only [`file`]
 //! touches the file system.
 
+pub mod compare;
+pub mod database;
 pub mod file;
 pub mod json;
 pub mod plot;

@@ -149,6 +149,7 @@ pub fn run_report(
             );
         }
     }
+    super::database::run_lines(&mut s, cfg, st);
     let rate = if wall.seconds > 0.0 {
         st.events_processed as f64 / wall.seconds
     } else {
@@ -246,6 +247,7 @@ pub fn check_report(sc: &Scenario, path: &str) -> String {
     if st.volume_mode {
         volume_lines(&mut s, cfg, sc.seed);
     }
+    super::database::check_lines(&mut s, cfg);
     let f = &cfg.failures;
     let _ = writeln!(s, "\nbackground failures");
     if f.node_crash.is_none()
@@ -283,6 +285,9 @@ pub fn check_report(sc: &Scenario, path: &str) -> String {
             }
             (ScriptedKind::RackOutage, None) => st.rack_name(&l.azs, e.target),
             (ScriptedKind::AzOutage | ScriptedKind::AzLoss, None) => l.azs[e.target].clone(),
+            (ScriptedKind::InstanceCrash | ScriptedKind::EbsLoss, None) => {
+                format!("instance {}", e.target + 1)
+            }
         };
         let lasts = if e.lasts.0 > 0 {
             format!(" for {}", format_duration(e.lasts))

@@ -2,7 +2,7 @@
 //! streamed to a writer as the run goes, so memory stays bounded however long
 //! the run is.
 
-use crate::model::{Change, Config, Observer, Row, VolumeRow};
+use crate::model::{Change, Config, DbRow, Observer, Row, VolumeRow};
 use crate::time::{SimTime, US_PER_S};
 use std::io::Write;
 
@@ -30,6 +30,19 @@ pub const VOLUME_COLUMNS: [&str; 11] = [
     "pgs_degraded",
     "repairs_running",
     "repairs_waiting",
+    "data_loss_events",
+];
+
+/// The columns of a database timeline (SPEC §5).
+pub const DB_COLUMNS: [&str; 9] = [
+    "time_s",
+    "event",
+    "target",
+    "writer",
+    "instances_up",
+    "write_available",
+    "read_available",
+    "storage_write_available",
     "data_loss_events",
 ];
 
@@ -70,7 +83,9 @@ impl<W: Write> TimelineCsv<W> {
     /// The timeline `cfg` calls for: §3's per-replica columns for one PG, or
     /// §4's counts for a volume or fleet.
     pub fn for_config(cfg: &Config, out: W) -> Self {
-        if cfg.storage.volume_mode {
+        if cfg.database.is_some() {
+            Self::with_header(DB_COLUMNS.iter().copied(), out)
+        } else if cfg.storage.volume_mode {
             Self::with_header(VOLUME_COLUMNS.iter().copied(), out)
         } else {
             Self::to_writer(&cfg.layout.node_names, out)
@@ -211,6 +226,27 @@ impl<W: Write> Observer for TimelineCsv<W> {
         line.push(b'\n');
         self.emit();
     }
+
+    fn db_row(&mut self, row: &DbRow<'_>) {
+        if self.error.is_some() {
+            return;
+        }
+        let mut num = itoa::Buffer::new();
+        let line = &mut self.line;
+        push_head(line, row.time, row.change, row.target);
+        if let Some(w) = row.writer {
+            line.extend_from_slice(num.format(w).as_bytes());
+        }
+        line.push(b',');
+        line.extend_from_slice(num.format(row.instances_up).as_bytes());
+        line.push(b',');
+        line.extend_from_slice(flag(row.write_available));
+        line.extend_from_slice(flag(row.read_available));
+        line.extend_from_slice(flag(row.storage_write_available));
+        line.extend_from_slice(num.format(row.data_loss_events).as_bytes());
+        line.push(b'\n');
+        self.emit();
+    }
 }
 
 #[cfg(test)]
@@ -273,7 +309,7 @@ mod tests {
                 seed: None,
             };
             let sc = load(f, &ov).unwrap();
-            if sc.config.storage.volume_mode {
+            if sc.config.storage.volume_mode || sc.config.database.is_some() {
                 continue; // volume timelines have their own columns (SPEC §4)
             }
             let names = &sc.config.layout.node_names;

@@ -10,12 +10,14 @@ use crate::time::{SimTime, format_duration};
 use toml::{Spanned, Value};
 
 /// The event kinds as written.
-const KINDS: [&str; 5] = [
+const KINDS: [&str; 7] = [
     "node-crash",
     "node-loss",
     "az-outage",
     "az-loss",
     "rack-outage",
+    "instance-crash",
+    "ebs-loss",
 ];
 
 /// Fleets up to this size are listed in full in an unknown-node message.
@@ -29,6 +31,7 @@ pub(super) fn event(
     layout: &Layout,
     storage: &Storage,
     horizon: SimTime,
+    instances: Option<usize>,
 ) -> Result<ScriptedEvent, InputError> {
     let key = |k: &str| format!("events[{i}].{k}");
     let r = e.get_ref();
@@ -50,12 +53,14 @@ pub(super) fn event(
         "az-outage" => ScriptedKind::AzOutage,
         "az-loss" => ScriptedKind::AzLoss,
         "rack-outage" => ScriptedKind::RackOutage,
+        "instance-crash" => ScriptedKind::InstanceCrash,
+        "ebs-loss" => ScriptedKind::EbsLoss,
         other => {
             return Err(v.err(
                 &r.kind,
                 &key("kind"),
                 format!(
-                    "unknown event kind `{other}` (use node-crash, node-loss, az-outage, az-loss or rack-outage){}",
+                    "unknown event kind `{other}` (use node-crash, node-loss, az-outage, az-loss, rack-outage, instance-crash or ebs-loss){}",
                     did_you_mean(other, &KINDS)
                 ),
             ));
@@ -94,8 +99,46 @@ pub(super) fn event(
             )
         })
     };
+    if !matches!(kind, ScriptedKind::InstanceCrash | ScriptedKind::EbsLoss) {
+        refuse(
+            vspan(&r.instance),
+            "instance",
+            "`instance` is for instance-crash and ebs-loss",
+        )?;
+    }
     let mut burst = None;
     let target = match kind {
+        ScriptedKind::InstanceCrash | ScriptedKind::EbsLoss => {
+            refuse(
+                span(&r.node),
+                "node",
+                "name the database `instance`, 1-based",
+            )?;
+            refuse(span(&r.az), "az", "name the database `instance`, 1-based")?;
+            refuse(vspan(&r.rack), "rack", "`rack` is for rack-outage")?;
+            refuse(
+                vspan(&r.count),
+                "count",
+                "`count` is for node-crash and node-loss bursts",
+            )?;
+            let Some(n) = instances else {
+                return Err(v.err(
+                    &r.kind,
+                    &key("kind"),
+                    format!("kind = \"{k}\" needs a [database] table (instances to fail)"),
+                ));
+            };
+            let x = r.instance.as_ref().ok_or_else(|| missing("instance"))?;
+            let i = v.integer(x, &key("instance"))?;
+            if i < 1 || i as u64 > n as u64 {
+                return Err(v.err(
+                    x,
+                    &key("instance"),
+                    format!("{i} must be between 1 and {n} (the database's instances, 1-based)"),
+                ));
+            }
+            i as usize - 1
+        }
         ScriptedKind::NodeCrash | ScriptedKind::NodeLoss => {
             refuse(vspan(&r.rack), "rack", "`rack` is for rack-outage")?;
             match (&r.count, &r.node) {
@@ -178,14 +221,14 @@ pub(super) fn event(
         }
     };
     let lasts = match (&r.lasts, kind) {
-        (Some(l), ScriptedKind::NodeLoss) => {
+        (Some(l), ScriptedKind::NodeLoss | ScriptedKind::EbsLoss) => {
             return Err(v.err(
                 l,
                 &key("lasts"),
-                "not allowed for kind = \"node-loss\" (a loss is permanent)",
+                format!("not allowed for kind = \"{k}\" (a loss is permanent)"),
             ));
         }
-        (None, ScriptedKind::NodeLoss) => SimTime::ZERO,
+        (None, ScriptedKind::NodeLoss | ScriptedKind::EbsLoss) => SimTime::ZERO,
         (Some(l), _) => v.duration(l, &key("lasts"), Zero::Rejected)?,
         (None, _) => return Err(missing("lasts")),
     };

@@ -2,6 +2,7 @@
 //! produce a typed [`Scenario`] whose [`Config`] drives the model.
 
 pub(crate) mod assign;
+mod database;
 mod events;
 mod raw;
 mod suggest;

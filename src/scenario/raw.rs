@@ -19,6 +19,7 @@ pub struct RawScenario {
     pub events: Option<Vec<Spanned<RawEvent>>>,
     pub volume: Option<Spanned<RawVolume>>,
     pub fleet: Option<Spanned<RawFleet>>,
+    pub database: Option<Spanned<RawDatabase>>,
 }
 
 /// `[cluster]`.
@@ -49,6 +50,8 @@ pub struct RawFailures {
     pub az_outage: Option<Spanned<RawProcess>>,
     pub az_loss: Option<Spanned<RawProcess>>,
     pub rack_outage: Option<Spanned<RawProcess>>,
+    pub instance_crash: Option<Spanned<RawProcess>>,
+    pub ebs_loss: Option<Spanned<RawProcess>>,
 }
 
 /// `[failures.X]`.
@@ -69,6 +72,7 @@ pub struct RawEvent {
     pub az: Option<Spanned<String>>,
     pub rack: Option<Spanned<Value>>,
     pub count: Option<Spanned<Value>>,
+    pub instance: Option<Spanned<Value>>,
     pub lasts: Option<Spanned<Value>>,
 }
 
@@ -88,4 +92,35 @@ pub struct RawFleet {
     pub nodes_per_az: Option<Spanned<Value>>,
     pub racks_per_az: Option<Spanned<Value>>,
     pub repair_streams: Option<Spanned<Value>>,
+}
+
+/// `[database]` (SPEC §5), with optional `[database.<design>]` overrides
+/// for `compare`.
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawDatabase {
+    pub design: Option<Spanned<Value>>,
+    pub instances: Option<Spanned<Vec<Spanned<String>>>>,
+    pub failover_time: Option<Spanned<Value>>,
+    pub restart_time: Option<Spanned<Value>>,
+    pub resync_time: Option<Spanned<Value>>,
+    pub backup_lag: Option<Spanned<Value>>,
+    pub aurora: Option<Spanned<RawDesign>>,
+    #[serde(rename = "rds-single-az")]
+    pub rds_single_az: Option<Spanned<RawDesign>>,
+    #[serde(rename = "rds-multi-az")]
+    pub rds_multi_az: Option<Spanned<RawDesign>>,
+    #[serde(rename = "rds-multi-az-cluster")]
+    pub rds_multi_az_cluster: Option<Spanned<RawDesign>>,
+}
+
+/// A design's instances and timings (`[database.<design>]`).
+#[derive(Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawDesign {
+    pub instances: Option<Spanned<Vec<Spanned<String>>>>,
+    pub failover_time: Option<Spanned<Value>>,
+    pub restart_time: Option<Spanned<Value>>,
+    pub resync_time: Option<Spanned<Value>>,
+    pub backup_lag: Option<Spanned<Value>>,
 }

@@ -17,7 +17,7 @@ use toml::{Spanned, Value};
 
 /// How a bare duration is read for a timing.
 #[derive(Copy, Clone, PartialEq)]
-enum Bare {
+pub(super) enum Bare {
     Exponential,
     Fixed,
 }
@@ -31,7 +31,7 @@ pub(super) enum Zero {
 
 /// The validator: a locator and the checks every value goes through.
 pub(super) struct V<'a, 'b> {
-    loc: &'b Locator<'a>,
+    pub(super) loc: &'b Locator<'a>,
 }
 
 impl V<'_, '_> {
@@ -63,7 +63,7 @@ impl V<'_, '_> {
     }
 
     /// A timing: a duration (read as `bare`) or a distribution table.
-    fn timing(
+    pub(super) fn timing(
         &self,
         v: &Spanned<Value>,
         key: &str,
@@ -260,7 +260,7 @@ impl V<'_, '_> {
         Ok(n as u32)
     }
 
-    fn process(
+    pub(super) fn process(
         &self,
         p: &Option<Spanned<RawProcess>>,
         name: &str,
@@ -520,9 +520,18 @@ pub(super) fn validate(
         &layout,
         &segment,
     )?;
+    let mut database =
+        super::database::database(&v, raw.database.as_ref(), raw.failures.as_ref(), &layout)?;
+    let instances = database.as_ref().map(|d| d.spec.instances.len());
     let mut events = Vec::new();
     for (i, e) in raw.events.iter().flatten().enumerate() {
-        events.push(super::events::event(&v, e, i, &layout, &storage, horizon)?);
+        events.push(super::events::event(
+            &v, e, i, &layout, &storage, horizon, instances,
+        )?);
+    }
+    if let Some(db) = &mut database {
+        let evs = raw.events.as_deref().unwrap_or(&[]);
+        db.mismatches = super::database::mismatches(&v, db, raw.failures.as_ref(), evs);
     }
 
     Ok(Scenario {
@@ -545,6 +554,7 @@ pub(super) fn validate(
             failures,
             events,
             storage,
+            database,
         },
     })
 }

@@ -94,6 +94,7 @@ pub fn estimate(sc: &Scenario) -> Work {
                 (ScriptedKind::AzOutage, None) => 2.0 + 2.0 * per_az,
                 (ScriptedKind::AzLoss, None) => 2.0 + 3.0 * per_az,
                 (ScriptedKind::RackOutage, None) => 2.0 + 2.0 * per_rack,
+                (ScriptedKind::InstanceCrash | ScriptedKind::EbsLoss, None) => 3.0,
             })
             .sum()
     } else {

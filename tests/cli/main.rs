@@ -3,6 +3,7 @@
 mod analyze;
 mod bad_input;
 mod check;
+mod database;
 mod help;
 mod interface;
 mod interrupts;

@@ -432,6 +432,8 @@ impl<'c, O: Observer> Volume<'c, O> {
                         self.rack(eng, t, Some(lasts));
                         Some((Change::RackOutage, Target::Rack(t)))
                     }
+                    // Database events (SPEC §5) are the database's, not the storage's.
+                    ScriptedKind::InstanceCrash | ScriptedKind::EbsLoss => None,
                 }
             }
             Event::NodeCrashDue(n) => {
@@ -537,6 +539,7 @@ impl<'c, O: Observer> Volume<'c, O> {
                 self.pass(eng, j);
                 row
             }
+            Event::Db(_) => None, // the database's (SPEC §5), never scheduled by the storage
         }
     }
 }

@@ -462,21 +462,54 @@ impl<'c, O: Observer> Volume<'c, O> {
         self.observer.volume_row(&row);
     }
 
-    fn target_name(&self, target: Target) -> std::borrow::Cow<'c, str> {
+    /// The timeline name of a change's target.
+    pub(crate) fn target_name(&self, target: Target) -> std::borrow::Cow<'c, str> {
         let cfg: &'c Config = self.cfg;
         match target {
             Target::Group => "".into(),
             Target::Node(n) => cfg.storage.node_names[n].as_str().into(),
             Target::Az(a) => cfg.layout.azs[a].as_str().into(),
             Target::Rack(g) => cfg.storage.rack_name(&cfg.layout.azs, g).into(),
+            Target::Instance(i) => format!("instance-{}", i + 1).into(),
         }
     }
 }
 
-impl<O: Observer> Model for Volume<'_, O> {
-    type Event = Event;
+/// Narrow calls for a database above the storage (SPEC §5).
+impl<O: Observer> Volume<'_, O> {
+    /// Every PG has write quorum.
+    pub fn write_available(&self) -> bool {
+        self.pgs_write_down == 0
+    }
 
-    fn handle<Q: EventQueue<Event>>(&mut self, ev: Event, eng: &mut Engine<Event, Q>) {
+    /// Every PG has read quorum.
+    pub fn read_available(&self) -> bool {
+        self.pgs_read_down == 0
+    }
+
+    /// The unreachable AZs, one bit per AZ index.
+    pub fn unreachable_azs(&self) -> u64 {
+        self.fleet.az_dark
+    }
+
+    /// PG data-loss events so far.
+    pub fn data_loss_events(&self) -> u64 {
+        self.stats.data_loss_events
+    }
+
+    /// The first engine slot the storage does not use.
+    pub fn slots_end(&self) -> u32 {
+        self.restore_slot(self.pgs.len()).0
+    }
+
+    /// Applies one storage event as the engine would and returns what it
+    /// changed, if anything.
+    #[inline(always)]
+    pub fn step<Q: EventQueue<Event>>(
+        &mut self,
+        ev: Event,
+        eng: &mut Engine<Event, Q>,
+    ) -> Option<(Change, Target)> {
         let now = eng.now();
         self.advance_clock(now);
         let change = self.apply(ev, eng);
@@ -495,6 +528,16 @@ impl<O: Observer> Model for Volume<'_, O> {
         {
             self.emit_volume(now, c, t);
         }
+        change
+    }
+}
+
+impl<O: Observer> Model for Volume<'_, O> {
+    type Event = Event;
+
+    #[inline]
+    fn handle<Q: EventQueue<Event>>(&mut self, ev: Event, eng: &mut Engine<Event, Q>) {
+        self.step(ev, eng);
     }
 
     fn stopped(&self) -> bool {

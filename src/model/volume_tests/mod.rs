@@ -120,8 +120,8 @@ fn issue_13_a_fleet_of_v_nodes_or_a_one_segment_volume_is_the_single_pg_model() 
         let both = format!("{one}{fleet}");
         let horizon = Some(SimTime(10 * Y));
         let base_sc = scenario(src, horizon);
-        if base_sc.config.storage.volume_mode {
-            continue; // the shipped volume scenarios
+        if base_sc.config.storage.volume_mode || base_sc.config.database.is_some() {
+            continue; // the shipped volume and database scenarios
         }
         for seed in [1, 2, 3] {
             let base = stats(&base_sc, seed);
