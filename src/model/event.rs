@@ -35,6 +35,8 @@ pub enum Event {
     GiveUp(u32),
     /// A PG's restore from backup finished.
     Restored(u32),
+    /// A PG's quorum switch for an AZ falls due (payload PG × AZs + AZ).
+    SwitchDue(u32),
 }
 
 /// A state change as named in the timeline's `event` column.
@@ -72,6 +74,10 @@ pub enum Change {
     RackOutage,
     /// A rack's outage ended.
     RackRecover,
+    /// A PG moved to the epoch without an unreachable AZ (SPEC §6).
+    QuorumSwitch,
+    /// A PG moved back to the full quorum.
+    QuorumRestore,
 }
 
 impl Change {
@@ -94,6 +100,8 @@ impl Change {
             Change::Restore => "restore",
             Change::RackOutage => "rack-outage",
             Change::RackRecover => "rack-recover",
+            Change::QuorumSwitch => "quorum-switch",
+            Change::QuorumRestore => "quorum-restore",
         }
     }
 }

@@ -24,7 +24,8 @@ pub mod storage;
 mod volume;
 
 pub use config::{
-    Burst, Config, Dist, Failures, Layout, Process, RepairProgress, ScriptedEvent, ScriptedKind,
+    Burst, Config, Dist, Failures, Layout, Process, QuorumSwitch, RepairProgress, ScriptedEvent,
+    ScriptedKind, Segments,
 };
 pub use event::{Change, Event, NoObserver, Observer, Row, Target, VolumeRow};
 pub use quorum::{Quorum, QuorumError, ReplicaSet};
@@ -35,6 +36,8 @@ pub use volume::placement;
 
 #[cfg(test)]
 mod regressions;
+#[cfg(test)]
+mod tail_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

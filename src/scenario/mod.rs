@@ -4,6 +4,7 @@
 pub(crate) mod assign;
 mod events;
 mod raw;
+mod segments;
 mod suggest;
 mod validate;
 mod volume;

@@ -17,7 +17,7 @@ use toml::{Spanned, Value};
 
 /// How a bare duration is read for a timing.
 #[derive(Copy, Clone, PartialEq)]
-enum Bare {
+pub(super) enum Bare {
     Exponential,
     Fixed,
 }
@@ -63,7 +63,7 @@ impl V<'_, '_> {
     }
 
     /// A timing: a duration (read as `bare`) or a distribution table.
-    fn timing(
+    pub(super) fn timing(
         &self,
         v: &Spanned<Value>,
         key: &str,
@@ -490,6 +490,19 @@ pub(super) fn validate(
         Some(x) => v.duration(x, "cluster.backup_lag", Zero::Allowed)?,
         None => SimTime(300_000_000),
     };
+    let super::segments::Resolved {
+        quorum,
+        segments,
+        quorum_switch,
+    } = super::segments::resolve(
+        &v,
+        c,
+        &layout,
+        quorum,
+        segment_size_bytes,
+        repair_bandwidth_bits_per_s,
+        &repair_time,
+    )?;
     let replace_down_after = match &c.replace_down_after {
         Some(x) => Some(v.timing(x, "cluster.replace_down_after", Bare::Fixed, Zero::Rejected)?),
         None => None,
@@ -545,6 +558,8 @@ pub(super) fn validate(
             failures,
             events,
             storage,
+            segments,
+            quorum_switch,
         },
     })
 }

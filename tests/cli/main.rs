@@ -12,6 +12,7 @@ mod plot;
 mod plot_volume;
 mod proptests;
 mod run;
+mod segments;
 mod sweep;
 mod volume_input;
 mod volume_outputs;

@@ -251,7 +251,11 @@ impl<'c, O: Observer> Volume<'c, O> {
         lasts: SimTime,
         lose: bool,
     ) -> Option<(Change, Target)> {
+        let was_reachable = self.fleet.az_reachable(a);
         self.make_unreachable(eng, a, lasts);
+        if was_reachable {
+            self.arm_switches(eng, a);
+        }
         if lose {
             // SPEC §1: losing a node whose replicas are all lost already does
             // nothing (a crashed one stays crashed until its return).
@@ -291,6 +295,7 @@ impl<'c, O: Observer> Volume<'c, O> {
     fn az_up<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, a: usize) {
         self.fleet.set_az_dark(a, false);
         self.fleet.azs_dirty = true;
+        self.disarm_switches(eng, a);
         self.begin_row(Change::AzRecover, Target::Az(a));
         let (now, slots) = (eng.now(), self.az_slots[a]);
         for j in 0..self.pgs.len() {
@@ -525,6 +530,7 @@ impl<'c, O: Observer> Volume<'c, O> {
                 self.fleet.mark(n);
                 self.lose_node(eng, n, Change::Replace)
             }
+            Event::SwitchDue(id) => self.switch_fell_due(eng, id as usize),
             Event::Restored(j) => {
                 let j = j as usize;
                 let row = self.begin_row(Change::Restore, Target::Group);

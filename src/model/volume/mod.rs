@@ -21,6 +21,7 @@ mod fleet;
 pub mod placement;
 mod repair;
 mod rules;
+mod switch;
 
 use super::Config;
 use super::event::{Change, Event, Observer, Row, Target, VolumeRow};
@@ -100,6 +101,10 @@ struct Pg {
     lost_data: bool,
     /// Slot order is node order (so the first up, current slot is the lowest bit).
     ordered: bool,
+    /// Quorum epoch (SPEC §6): 0 the scenario's, `a + 1` with AZ `a` switched out.
+    epoch: u8,
+    /// AZs whose quorum switch is due (unreachable for `quorum_switch_after`).
+    switch_due: u64,
 }
 
 /// A volume of protection groups on a storage fleet, being simulated.
@@ -115,6 +120,10 @@ pub struct Volume<'c, O: Observer> {
     instant_catchup: bool,
     instant_detection: bool,
     all: ReplicaSet,
+    /// Full segments (SPEC §6; all slots unless `segments = "tail"`): a
+    /// PG with none left has lost its pages, and a full slot is repaired
+    /// only from a full peer.
+    full: ReplicaSet,
     /// Slots of each AZ (the same for every PG).
     az_slots: Vec<ReplicaSet>,
     pgs: Vec<Pg>,
@@ -176,6 +185,8 @@ impl<'c, O: Observer> Volume<'c, O> {
             restoring: false,
             lost_data: false,
             ordered: true,
+            epoch: 0,
+            switch_due: 0,
         };
         let reps = p * v;
         let st = &cfg.storage;
@@ -186,6 +197,7 @@ impl<'c, O: Observer> Volume<'c, O> {
             instant_catchup: cfg.catchup_time.is_zero(),
             instant_detection: cfg.detection_delay.is_zero(),
             all,
+            full: cfg.segments.as_ref().map_or(all, |t| t.full),
             az_slots: (0..cfg.layout.azs.len())
                 .map(|a| low_bits(n) << (a * n))
                 .collect(),
@@ -229,7 +241,7 @@ impl<'c, O: Observer> Volume<'c, O> {
         self.node_of = placement::place(self.cfg, &mut rng);
         self.fleet.attach(&self.node_of, self.v);
         self.queue.rng = eng.substream(placement::REPAIR_STREAM);
-        let slots = self.restore_slot(self.pgs.len()).0 as usize;
+        let slots = self.restore_slot(self.pgs.len()).0 as usize + self.switch_slots();
         eng.reserve(slots, slots + self.cfg.events.len());
         for (i, ev) in self.cfg.events.iter().enumerate() {
             let r = eng.schedule(ev.at, SCRIPTED, Event::Scripted(i as u32));
@@ -301,8 +313,25 @@ impl<'c, O: Observer> Volume<'c, O> {
     /// The first up, current slot of PG `j` in node order.
     #[inline]
     fn first_up_current(&self, j: usize) -> Option<usize> {
+        self.first_up_current_in(j, self.all)
+    }
+
+    /// The slots slot `s` may be repaired from: a full one only from a full
+    /// peer (pages cannot be rebuilt from the log), a tail one from any.
+    #[inline]
+    fn sources_for(&self, s: usize) -> ReplicaSet {
+        if self.full & bit(s) != 0 {
+            self.full
+        } else {
+            self.all
+        }
+    }
+
+    /// The first up, current slot of PG `j` among `among`, in node order.
+    #[inline]
+    fn first_up_current_in(&self, j: usize, among: ReplicaSet) -> Option<usize> {
         let pg = &self.pgs[j];
-        let m = pg.current & !pg.down & self.all;
+        let m = pg.current & !pg.down & among;
         if m == 0 {
             return None;
         }
@@ -414,6 +443,7 @@ impl<'c, O: Observer> Volume<'c, O> {
         let pg = &self.pgs[0];
         let reach = self.all & !pg.down;
         let (up, cur) = (pg.present & reach, pg.current & reach);
+        let quorum = self.cfg.quorum_at(pg.epoch);
         for (r, letter) in self.letters.iter_mut().enumerate() {
             let b = bit(r);
             *letter = if pg.repairing & b != 0 {
@@ -435,8 +465,8 @@ impl<'c, O: Observer> Volume<'c, O> {
             target: &target,
             up: up.count_ones() as usize,
             current: cur.count_ones() as usize,
-            write_available: self.cfg.quorum.write_ok(cur),
-            read_available: self.cfg.quorum.read_ok(up, cur),
+            write_available: quorum.write_ok(cur),
+            read_available: quorum.read_ok(up, cur),
             data_loss_events: self.stats.data_loss_events,
             states: &self.letters,
         };

@@ -48,13 +48,15 @@ impl<O: Observer> Volume<'_, O> {
                 // replica exists: only re-replication (which needed a
                 // source) may newly apply, so the next round is skipped
                 // unless it does.
+                // The switch back waits for replicas to be current, so it
+                // may apply too.
                 let pg = &self.pgs[j];
-                if pg.current & pg.down == 0 && !self.re_replicate(eng, j) {
+                if pg.current & pg.down == 0 && !self.re_replicate(eng, j) && !self.switch(eng, j) {
                     break;
                 }
                 continue;
             }
-            if self.re_replicate(eng, j) || self.check_data_loss(eng, j) {
+            if self.re_replicate(eng, j) || self.check_data_loss(eng, j) || self.switch(eng, j) {
                 continue;
             }
             break;
@@ -63,7 +65,8 @@ impl<O: Observer> Volume<'_, O> {
     }
 
     /// The rules for a PG with nothing lost and waiting, repairing, catching
-    /// up, kept or being restored, and a current replica: most PGs at most
+    /// up, kept or being restored, no quorum switch due or in force, a
+    /// current replica and a full one present: most PGs at most
     /// node events, and all of them in a crash-only run. Rules 3–5 and the
     /// abandonments then have nothing to do, so the fixpoint is rule 1
     /// (staleness), rule 2 if catch-ups are instant, and rule 1 again if
@@ -73,10 +76,15 @@ impl<O: Observer> Volume<'_, O> {
     /// Timelines take the full loop, which records the catch-up rows.
     #[inline(always)]
     fn quiet_pass(&mut self, j: usize) -> bool {
-        let (all, quorum, base) = (self.all, &self.cfg.quorum, j * self.v);
+        let (all, full, quorum, base) = (self.all, self.full, &self.cfg.quorum, j * self.v);
         let pg = &mut self.pgs[j];
-        let busy = pg.repairing | pg.catching | pg.kept | (pg.lost_detected & !pg.queued);
-        if busy != 0 || pg.restoring || pg.current == 0 {
+        let busy = pg.repairing
+            | pg.catching
+            | pg.kept
+            | (pg.lost_detected & !pg.queued)
+            | pg.switch_due
+            | u64::from(pg.epoch);
+        if busy != 0 || pg.restoring || pg.current == 0 || pg.present & full == 0 {
             return false;
         }
         let (up, wclock) = (!pg.down & all, pg.wclock);
@@ -122,8 +130,9 @@ impl<O: Observer> Volume<'_, O> {
         let pg = &mut self.pgs[j];
         let reach = all & !pg.down;
         let (up, uc) = (pg.present & reach, pg.current & reach);
-        let w = self.cfg.quorum.write_ok(uc);
-        let r = self.cfg.quorum.read_ok(up, uc);
+        let quorum = self.cfg.quorum_at(pg.epoch);
+        let w = quorum.write_ok(uc);
+        let r = quorum.read_ok(up, uc);
         let d = uc != all;
         if w != pg.write_ok {
             pg.write_ok = w;
@@ -161,7 +170,7 @@ impl<O: Observer> Volume<'_, O> {
         // present, so only the current bits and positions change (what
         // `set_data` would do, without its per-node counts).
         let stale = pg.current & pg.down;
-        if stale != 0 && self.cfg.quorum.write_ok(pg.current & !pg.down) {
+        if stale != 0 && self.cfg.quorum_at(pg.epoch).write_ok(pg.current & !pg.down) {
             pg.current &= !stale;
             let (base, wclock) = (j * self.v, pg.wclock);
             for s in members(stale) {
@@ -267,8 +276,9 @@ impl<O: Observer> Volume<'_, O> {
         changed
     }
 
-    /// Rule 5: when no replica holds the latest acknowledged write, count a
-    /// data loss and carry on from the freshest survivors, or restore.
+    /// Rule 5: when no replica holds the latest acknowledged write, or
+    /// (SPEC §6) no full segment survives, count a data loss and carry on
+    /// from the freshest survivors, or restore.
     #[inline(always)]
     fn check_data_loss<Q: EventQueue<Event>>(
         &mut self,
@@ -276,7 +286,7 @@ impl<O: Observer> Volume<'_, O> {
         j: usize,
     ) -> bool {
         let pg = &self.pgs[j];
-        !pg.restoring && pg.current == 0 && self.data_loss(eng, j)
+        !pg.restoring && (pg.current == 0 || pg.present & self.full == 0) && self.data_loss(eng, j)
     }
 
     #[inline(never)]
@@ -287,7 +297,13 @@ impl<O: Observer> Volume<'_, O> {
         self.pgs[j].lost_data = true;
         let base = j * self.v;
         let present = self.pgs[j].present;
-        let freshest = members(present).map(|s| self.pos[base + s]).max();
+        // Without a full segment the log alone cannot rebuild the pages:
+        // restore from backup, however fresh the tails are.
+        let freshest = if present & self.full == 0 {
+            None
+        } else {
+            members(present).map(|s| self.pos[base + s]).max()
+        };
         match freshest {
             Some(best) => {
                 self.stats.lost_write_us += self.pgs[j].wclock - best;
