@@ -353,7 +353,8 @@ pub struct QuorumSwitch {
 
 impl Config {
     /// The quorum of epoch `e`: 0 the scenario's, `a + 1` with AZ `a` switched out.
-    #[inline(always)]
+    #[inline(never)]
+    #[cold]
     pub fn quorum_at(&self, e: u8) -> &Quorum {
         if e == 0 {
             return &self.quorum;

@@ -28,6 +28,13 @@ pub struct Quorum {
     write: u32,
     /// Read quorum: up members needed, one of them current (Vr, or Vr′).
     read: u32,
+    /// What the full-set write clause needs of the up-and-current full
+    /// members: all of `full`, or (without full segments) the impossible
+    /// `u64::MAX`, so that the predicates need no test of `full`.
+    write_full: ReplicaSet,
+    /// A read needs one of these up: the full members, or (without full
+    /// segments) any member, which a current one already is.
+    read_full: ReplicaSet,
 }
 
 #[inline]
@@ -64,20 +71,35 @@ impl Quorum {
                 2 * write
             )));
         }
+        let members = low_bits(replicas);
         Ok(Quorum {
             replicas,
-            members: low_bits(replicas),
+            members,
             full: 0,
             write,
             read,
+            write_full: u64::MAX,
+            read_full: members,
         })
     }
 
     /// This counting quorum with the replicas in `full` marked as the full
     /// segments (SPEC §6): writes also succeed on every full member up and
     /// current; reads also need a full member up.
-    pub fn with_full(mut self, full: ReplicaSet) -> Quorum {
-        self.full = full & self.members;
+    pub fn with_full(self, full: ReplicaSet) -> Quorum {
+        let members = self.members;
+        self.with_sets(members, full)
+    }
+
+    /// This quorum's counts and full set restricted to `members`.
+    fn with_sets(mut self, members: ReplicaSet, full: ReplicaSet) -> Quorum {
+        self.members = members;
+        self.full = full & members;
+        (self.write_full, self.read_full) = if self.full == 0 {
+            (u64::MAX, members)
+        } else {
+            (self.full, self.full)
+        };
         self
     }
 
@@ -88,13 +110,12 @@ impl Quorum {
         let members = self.members & !az;
         let v = members.count_ones();
         let write = v / 2 + 1;
-        Quorum {
-            replicas: self.replicas,
-            members,
-            full: self.full & members,
+        let q = Quorum {
             write,
             read: v + 1 - write,
-        }
+            ..self.clone()
+        };
+        q.with_sets(members, self.full)
     }
 
     /// Replicas in the group (V).
@@ -121,16 +142,14 @@ impl Quorum {
     #[inline]
     pub fn write_ok(&self, up_current: ReplicaSet) -> bool {
         let m = up_current & self.members;
-        m.count_ones() >= self.write || (self.full != 0 && m & self.full == self.full)
+        m.count_ones() >= self.write || m & self.full == self.write_full
     }
 
     /// Whether a read can be served with these replicas up (and these of them current).
     #[inline]
     pub fn read_ok(&self, up: ReplicaSet, up_current: ReplicaSet) -> bool {
         let u = up & self.members;
-        u.count_ones() >= self.read
-            && up_current & self.members != 0
-            && (self.full == 0 || u & self.full != 0)
+        u.count_ones() >= self.read && up_current & self.members != 0 && u & self.read_full != 0
     }
 
     /// A one-line description in words, e.g. `write 4/6, read 3/6 (any replicas)`.

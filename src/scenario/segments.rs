@@ -103,13 +103,8 @@ pub(super) fn resolve(
             tail_repair_time,
         })
     } else {
-        if let Some(ts) = &c.tail_size {
-            return Err(v.err(
-                ts,
-                "cluster.tail_size",
-                "only with segments = \"tail\" (every segment is full here)",
-            ));
-        }
+        // With full segments tail_size has no use; it is accepted (and
+        // ignored) so that a sweep can vary segments = full,tail.
         None
     };
     let quorum = match &segments {
@@ -123,6 +118,9 @@ pub(super) fn resolve(
             let after = v.timing(x, key, Bare::Fixed, Zero::Allowed)?;
             if layout.azs.len() < 2 {
                 return Err(v.err(x, key, "needs at least two AZs (one is switched out)"));
+            }
+            if layout.azs.len() > 32 {
+                return Err(v.err(x, key, "supports at most 32 AZs"));
             }
             let n = layout.nodes_per_az;
             let epochs = (0..layout.azs.len())

@@ -31,10 +31,6 @@ fn issue_15_bad_segment_keys_name_line_and_key() {
         &["bad.toml:4:12:", "cluster.tail_size", "needs tail_size"],
     );
     fails(
-        &format!("{HEAD}tail_size = \"1GiB\"\n"),
-        &["bad.toml:4:13:", "cluster.tail_size", "only with segments"],
-    );
-    fails(
         &format!("{HEAD}segments = \"tail\"\ntail_size = \"20GiB\"\n"),
         &[
             "bad.toml:5:13:",

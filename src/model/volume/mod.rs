@@ -101,10 +101,26 @@ struct Pg {
     lost_data: bool,
     /// Slot order is node order (so the first up, current slot is the lowest bit).
     ordered: bool,
-    /// Quorum epoch (SPEC §6): 0 the scenario's, `a + 1` with AZ `a` switched out.
-    epoch: u8,
-    /// AZs whose quorum switch is due (unreachable for `quorum_switch_after`).
-    switch_due: u64,
+    /// SPEC §6 state in one word, so that the quiet pass tests it at once:
+    /// the AZs whose quorum switch is due (bits 0–31), [`NO_FULL`], and the
+    /// quorum epoch above [`EPOCH_SHIFT`] (0 the scenario's, `a + 1` with AZ
+    /// `a` switched out).
+    special: u64,
+}
+
+/// `Pg::special`: the AZs whose switch is due (unreachable long enough).
+const SWITCH_DUE: u64 = 0xffff_ffff;
+/// `Pg::special`: a loss left no full segment present (cleared by a restore).
+const NO_FULL: u64 = 1 << 47;
+/// `Pg::special`: where the epoch starts.
+const EPOCH_SHIFT: u32 = 48;
+
+impl Pg {
+    /// The quorum epoch: 0 the scenario's, `a + 1` with AZ `a` switched out.
+    #[inline(always)]
+    fn epoch(&self) -> u8 {
+        (self.special >> EPOCH_SHIFT) as u8
+    }
 }
 
 /// A volume of protection groups on a storage fleet, being simulated.
@@ -120,6 +136,8 @@ pub struct Volume<'c, O: Observer> {
     instant_catchup: bool,
     instant_detection: bool,
     all: ReplicaSet,
+    /// The scenario's quorum (epoch 0), kept here to save an indirection.
+    quorum: super::Quorum,
     /// Full segments (SPEC §6; all slots unless `segments = "tail"`): a
     /// PG with none left has lost its pages, and a full slot is repaired
     /// only from a full peer.
@@ -185,8 +203,7 @@ impl<'c, O: Observer> Volume<'c, O> {
             restoring: false,
             lost_data: false,
             ordered: true,
-            epoch: 0,
-            switch_due: 0,
+            special: 0,
         };
         let reps = p * v;
         let st = &cfg.storage;
@@ -197,6 +214,7 @@ impl<'c, O: Observer> Volume<'c, O> {
             instant_catchup: cfg.catchup_time.is_zero(),
             instant_detection: cfg.detection_delay.is_zero(),
             all,
+            quorum: cfg.quorum.clone(),
             full: cfg.segments.as_ref().map_or(all, |t| t.full),
             az_slots: (0..cfg.layout.azs.len())
                 .map(|a| low_bits(n) << (a * n))
@@ -304,6 +322,17 @@ impl<'c, O: Observer> Volume<'c, O> {
     }
 
     // ----- sets -----------------------------------------------------------
+
+    /// PG `j`'s quorum in its epoch.
+    #[inline(always)]
+    fn quorum_of(&self, j: usize) -> &super::Quorum {
+        let pg = &self.pgs[j];
+        if pg.special < 1 << EPOCH_SHIFT {
+            &self.quorum
+        } else {
+            self.cfg.quorum_at(pg.epoch())
+        }
+    }
 
     #[inline]
     fn reachable(&self, j: usize) -> ReplicaSet {
@@ -443,7 +472,7 @@ impl<'c, O: Observer> Volume<'c, O> {
         let pg = &self.pgs[0];
         let reach = self.all & !pg.down;
         let (up, cur) = (pg.present & reach, pg.current & reach);
-        let quorum = self.cfg.quorum_at(pg.epoch);
+        let quorum = self.cfg.quorum_at(pg.epoch());
         for (r, letter) in self.letters.iter_mut().enumerate() {
             let b = bit(r);
             *letter = if pg.repairing & b != 0 {

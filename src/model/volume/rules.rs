@@ -2,7 +2,7 @@
 //! catch-up, re-replication, data loss and restore), over its slot bitmasks.
 //! The same code runs for §1's single PG and for every PG of a volume.
 
-use super::{Data, OTHER, Volume, bit, members};
+use super::{Data, NO_FULL, OTHER, Volume, bit, members};
 use crate::engine::{Engine, EventQueue};
 use crate::model::RepairProgress;
 use crate::model::event::{Change, Event, Observer, Target};
@@ -76,15 +76,11 @@ impl<O: Observer> Volume<'_, O> {
     /// Timelines take the full loop, which records the catch-up rows.
     #[inline(always)]
     fn quiet_pass(&mut self, j: usize) -> bool {
-        let (all, full, quorum, base) = (self.all, self.full, &self.cfg.quorum, j * self.v);
+        let (all, quorum, base) = (self.all, &self.cfg.quorum, j * self.v);
         let pg = &mut self.pgs[j];
-        let busy = pg.repairing
-            | pg.catching
-            | pg.kept
-            | (pg.lost_detected & !pg.queued)
-            | pg.switch_due
-            | u64::from(pg.epoch);
-        if busy != 0 || pg.restoring || pg.current == 0 || pg.present & full == 0 {
+        let busy =
+            pg.repairing | pg.catching | pg.kept | (pg.lost_detected & !pg.queued) | pg.special;
+        if busy != 0 || pg.restoring || pg.current == 0 {
             return false;
         }
         let (up, wclock) = (!pg.down & all, pg.wclock);
@@ -124,15 +120,16 @@ impl<O: Observer> Volume<'_, O> {
 
     /// Updates the volume's counts of PGs without write / read quorum and
     /// degraded PGs from PG `j`'s settled state.
-    #[inline]
+    #[inline(always)]
     fn pg_done(&mut self, j: usize) {
         let all = self.all;
-        let pg = &mut self.pgs[j];
+        let pg = &self.pgs[j];
         let reach = all & !pg.down;
         let (up, uc) = (pg.present & reach, pg.current & reach);
-        let quorum = self.cfg.quorum_at(pg.epoch);
+        let quorum = self.quorum_of(j);
         let w = quorum.write_ok(uc);
         let r = quorum.read_ok(up, uc);
+        let pg = &mut self.pgs[j];
         let d = uc != all;
         if w != pg.write_ok {
             pg.write_ok = w;
@@ -165,12 +162,13 @@ impl<O: Observer> Volume<'_, O> {
     /// abandonment of repairs and catch-ups whose conditions no longer hold.
     #[inline(always)]
     pub(super) fn settle<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, j: usize) {
-        let pg = &mut self.pgs[j];
+        let pg = &self.pgs[j];
         // Rule 1: replicas that are not up miss the next record. They stay
         // present, so only the current bits and positions change (what
         // `set_data` would do, without its per-node counts).
         let stale = pg.current & pg.down;
-        if stale != 0 && self.cfg.quorum_at(pg.epoch).write_ok(pg.current & !pg.down) {
+        if stale != 0 && self.quorum_of(j).write_ok(pg.current & !pg.down) {
+            let pg = &mut self.pgs[j];
             pg.current &= !stale;
             let (base, wclock) = (j * self.v, pg.wclock);
             for s in members(stale) {
@@ -341,6 +339,7 @@ impl<O: Observer> Volume<'_, O> {
         let pg = &mut self.pgs[j];
         pg.restoring = false;
         pg.kept = 0;
+        pg.special &= !NO_FULL;
         let queued = std::mem::take(&mut pg.queued);
         let base = j * self.v;
         for s in members(queued) {

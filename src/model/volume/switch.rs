@@ -5,7 +5,7 @@
 //! scenario's quorum) or `a + 1` (AZ `a` switched out), and `switch_due` the
 //! AZs whose switch is due; the switch itself is a rule of the PG's fixpoint.
 
-use super::Volume;
+use super::{EPOCH_SHIFT, SWITCH_DUE, Volume};
 use crate::engine::{Class, Engine, EventQueue, Slot};
 use crate::model::event::{Change, Event, Observer, Target};
 
@@ -59,7 +59,7 @@ impl<O: Observer> Volume<'_, O> {
         }
         for j in 0..self.pgs.len() {
             eng.cancel(self.switch_slot(j, a));
-            self.pgs[j].switch_due &= !(1 << a);
+            self.pgs[j].special &= !(1 << a);
         }
     }
 
@@ -76,7 +76,7 @@ impl<O: Observer> Volume<'_, O> {
             return None;
         }
         self.touch(j, eng.now());
-        self.pgs[j].switch_due |= 1 << a;
+        self.pgs[j].special |= 1 << a;
         let before = self.stats.quorum_switches;
         self.pass(eng, j);
         (self.stats.quorum_switches != before).then_some((Change::QuorumSwitch, Target::Az(a)))
@@ -90,7 +90,7 @@ impl<O: Observer> Volume<'_, O> {
         j: usize,
     ) -> bool {
         let pg = &self.pgs[j];
-        (pg.switch_due | u64::from(pg.epoch)) != 0 && self.switch_epoch(eng, j)
+        pg.special & !super::NO_FULL != 0 && self.switch_epoch(eng, j)
     }
 
     #[inline(never)]
@@ -98,24 +98,25 @@ impl<O: Observer> Volume<'_, O> {
         let reach = self.reachable(j);
         let pg = &mut self.pgs[j];
         let up_current = pg.current & reach;
-        if pg.epoch != 0 {
+        if pg.epoch() != 0 {
             // Back, with no quorum condition, once every replica of the
             // switched AZ is up and current.
-            let a = pg.epoch as usize - 1;
+            let a = pg.epoch() as usize - 1;
             let m = self.az_slots[a];
             if up_current & m != m {
                 return false;
             }
-            pg.epoch = 0;
+            pg.special &= !(0xff << EPOCH_SHIFT);
             self.emit(eng.now(), Change::QuorumRestore, Target::Az(a));
             return true;
         }
         // The epoch change is itself a quorum write: it waits for one.
-        if pg.switch_due == 0 || !self.cfg.quorum.write_ok(up_current) {
+        let due = pg.special & SWITCH_DUE;
+        if due == 0 || !self.cfg.quorum.write_ok(up_current) {
             return false;
         }
-        let a = pg.switch_due.trailing_zeros() as usize;
-        pg.epoch = a as u8 + 1;
+        let a = due.trailing_zeros() as usize;
+        pg.special |= (a as u64 + 1) << EPOCH_SHIFT;
         self.stats.quorum_switches += 1;
         self.emit(eng.now(), Change::QuorumSwitch, Target::Az(a));
         true
