@@ -111,3 +111,27 @@ fn issue_15_quorum_switches_only_in_json_when_set() {
     // One outage of 2 h, switched after 15 min: one switch.
     assert!(run("quorum_switch_after = \"15m\"\n").contains("\"quorum_switches\": 1"));
 }
+
+/// See: issue 15. The chain does not carry full/tail roles or the epoch
+/// yet: analyze refuses (exit 2, naming the key) rather than answer for
+/// six full segments under one quorum.
+#[test]
+fn issue_15_analyze_refuses_what_its_chain_lacks() {
+    let dir = tempfile::tempdir().unwrap();
+    for (cluster, key) in [
+        (
+            "segments = \"tail\"\ntail_size = \"1GiB\"\n",
+            "cluster.segments",
+        ),
+        (
+            "quorum_switch_after = \"15m\"\n",
+            "cluster.quorum_switch_after",
+        ),
+    ] {
+        let p = write(dir.path(), "t.toml", &format!("{HEAD}{cluster}"));
+        let out = bin().arg("analyze").arg(&p).output().unwrap();
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.starts_with("error: ") && err.contains(key), "{err}");
+    }
+}
