@@ -106,9 +106,22 @@ fn run_cmd(a: RunArgs) -> Result<String, Error> {
     let path = input.display().to_string();
     let started = Instant::now();
     let bar = run_progress(sc.horizon);
-    let mut tick = |now: crate::time::SimTime| bar.set_position(now.0 / US_PER_S);
+    // The estimate cannot foresee every cascade (a give-up or restore
+    // feeding the next at millisecond rates): the limit also holds while the
+    // run goes, and a run stopped by it writes nothing.
+    let mut over = None;
+    let mut tick = |now: crate::time::SimTime, events: u64| {
+        bar.set_position(now.0 / US_PER_S);
+        if events as f64 > limit {
+            over = Some(now);
+            return false;
+        }
+        true
+    };
     let stats = if files.is_empty() {
-        run::simulate_ticking(&sc.config, sc.seed, sc.horizon, NoObserver, &mut tick)?.0
+        let st = run::simulate_ticking(&sc.config, sc.seed, sc.horizon, NoObserver, &mut tick)?.0;
+        work::stopped(over, limit, w.events)?;
+        st
     } else {
         // The timeline streams into its own temporary file, or, when only
         // the plot wants it, into a scratch file beside the plot.
@@ -125,6 +138,7 @@ fn run_cmd(a: RunArgs) -> Result<String, Error> {
         };
         let tl = TimelineCsv::for_config(&sc.config, tl_file);
         let (stats, tl) = run::simulate_ticking(&sc.config, sc.seed, sc.horizon, tl, &mut tick)?;
+        work::stopped(over, limit, w.events)?;
         let tl_file = tl
             .finish()
             .map_err(|e| Error::Internal(format!("cannot write the timeline: {e}")))?;

@@ -78,6 +78,9 @@ pub enum Change {
     QuorumSwitch,
     /// A PG moved back to the full quorum.
     QuorumRestore,
+    /// A replica's loss was detected, so its repair may start (volume
+    /// timelines only; §1 rows show the repair start itself).
+    Detected,
 }
 
 impl Change {
@@ -102,6 +105,7 @@ impl Change {
             Change::RackRecover => "rack-recover",
             Change::QuorumSwitch => "quorum-switch",
             Change::QuorumRestore => "quorum-restore",
+            Change::Detected => "detected",
         }
     }
 }

@@ -5,6 +5,7 @@ mod bad_input;
 mod check;
 mod help;
 mod interface;
+mod interrupts;
 mod limits;
 mod merge;
 mod outputs;
