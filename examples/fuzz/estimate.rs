@@ -3,7 +3,7 @@
 
 use aurora_sim::analysis::sweep::{Shard, dimensions, grid, parse_together, parse_vary};
 use aurora_sim::cli::{Command, ScenarioArgs};
-use aurora_sim::model::{Dist, Process, Quorum};
+use aurora_sim::model::{Dist, Process};
 use aurora_sim::scenario::{self, Assignment, Overrides, Scenario};
 use aurora_sim::time::parse_duration;
 
@@ -53,13 +53,10 @@ pub fn events(sc: &Scenario) -> f64 {
     sc.horizon.as_secs_f64() * rate * 4.0 * touched + c.events.len() as f64 * 4.0 * nodes + 8.0
 }
 
-/// `(write, read)` quorum sizes of a counting quorum.
+/// `(write, read)` quorum sizes of a counting quorum (None with full/tail sets).
 pub fn quorums(sc: &Scenario) -> Option<(u32, u32)> {
-    #[allow(unreachable_patterns)]
-    match &sc.config.quorum {
-        Quorum::Count { write, read, .. } => Some((*write, *read)),
-        _ => None,
-    }
+    let q = &sc.config.quorum;
+    (q.full() == 0).then(|| (q.write(), q.read()))
 }
 
 /// Loads a scenario the way `commands::load` does (None: the tool refuses it).

@@ -1,7 +1,7 @@
 //! The resolved, validated set-up of one protection group: layout, quorum,
 //! timings (as distributions), background failure processes and scripted events.
 
-use super::quorum::Quorum;
+use super::quorum::{Quorum, ReplicaSet};
 use super::storage::Storage;
 use crate::time::{SimTime, format_duration};
 use rand::Rng;
@@ -83,6 +83,21 @@ impl Dist {
         };
         // Round to the nearest µs; `as` saturates (NaN → 0, huge → MAX).
         SimTime((us + 0.5) as u64)
+    }
+
+    /// The same distribution scaled by `f` > 0 (every quantile times `f`):
+    /// a tail repair's time from the segment's (SPEC §6).
+    pub fn scaled(&self, f: f64) -> Result<Dist, String> {
+        let t = |x: SimTime| SimTime((x.0 as f64 * f).round() as u64);
+        match self {
+            Dist::Fixed(x) => Ok(Dist::Fixed(t(*x))),
+            Dist::Exponential { mean, .. } if t(*mean).0 == 0 => Ok(Dist::Fixed(SimTime::ZERO)),
+            Dist::Exponential { mean, .. } => Dist::exponential(t(*mean)),
+            Dist::Weibull { shape, scale, .. } => Dist::weibull(*shape, t(*scale).max(SimTime(1))),
+            Dist::LogNormal { median, sigma, .. } => {
+                Dist::lognormal(t(*median).max(SimTime(1)), *sigma)
+            }
+        }
     }
 
     /// Whether the distribution is memoryless (exponential): a pending draw's
@@ -318,6 +333,53 @@ pub struct Config {
     pub storage: Storage,
     /// The database above the storage (SPEC §5), if `[database]` is given.
     pub database: Option<super::database::Database>,
+    /// Full and tail segments (SPEC §6); None: every replica is full (§1).
+    pub segments: Option<Segments>,
+    /// The 4/6 → 3/4 quorum switch (SPEC §6); None: never.
+    pub quorum_switch: Option<QuorumSwitch>,
+}
+
+/// `cluster.segments = "tail"`: which slots are full, and what a tail holds.
+#[derive(Clone, Debug)]
+pub struct Segments {
+    /// Full slots (slot 1 of each AZ); the others are tail.
+    pub full: ReplicaSet,
+    /// What a tail replica holds (bytes).
+    pub tail_size_bytes: f64,
+    /// A tail replica's repair time (`repair_time` × tail_size / segment_size).
+    pub tail_repair_time: Dist,
+}
+
+/// `cluster.quorum_switch_after`: when an unreachable AZ is switched out.
+#[derive(Clone, Debug)]
+pub struct QuorumSwitch {
+    /// How long an AZ must be unreachable before its PGs switch.
+    pub after: Dist,
+    /// The switched quorum of each AZ (the replicas outside it).
+    pub epochs: Vec<Quorum>,
+}
+
+impl Config {
+    /// The quorum of epoch `e`: 0 the scenario's, `a + 1` with AZ `a` switched out.
+    #[inline(never)]
+    #[cold]
+    pub fn quorum_at(&self, e: u8) -> &Quorum {
+        if e == 0 {
+            return &self.quorum;
+        }
+        let switched = self.quorum_switch.as_ref();
+        switched
+            .and_then(|q| q.epochs.get(e as usize - 1))
+            .unwrap_or(&self.quorum)
+    }
+
+    /// Whether slot `s` is a tail segment.
+    #[inline]
+    pub fn is_tail(&self, s: usize) -> bool {
+        self.segments
+            .as_ref()
+            .is_some_and(|t| t.full & (1 << s) == 0)
+    }
 }
 
 /// What a repair keeps when its *source* goes down or is lost (SPEC §1

@@ -35,6 +35,8 @@ pub enum Event {
     GiveUp(u32),
     /// A PG's restore from backup finished.
     Restored(u32),
+    /// A PG's quorum switch for an AZ falls due (payload PG × AZs + AZ).
+    SwitchDue(u32),
     /// A database event (SPEC §5).
     Db(DbEvent),
 }
@@ -109,6 +111,10 @@ pub enum Change {
     EbsLoss,
     /// A standby is in sync again.
     ResyncDone,
+    /// A PG moved to the epoch without an unreachable AZ (SPEC §6).
+    QuorumSwitch,
+    /// A PG moved back to the full quorum.
+    QuorumRestore,
     /// A replica's loss was detected, so its repair may start (volume
     /// timelines only; §1 rows show the repair start itself).
     Detected,
@@ -142,6 +148,8 @@ impl Change {
             Change::RestartDone => "restart-done",
             Change::EbsLoss => "ebs-loss",
             Change::ResyncDone => "resync-done",
+            Change::QuorumSwitch => "quorum-switch",
+            Change::QuorumRestore => "quorum-restore",
             Change::Detected => "detected",
         }
     }

@@ -25,7 +25,8 @@ pub mod storage;
 mod volume;
 
 pub use config::{
-    Burst, Config, Dist, Failures, Layout, Process, RepairProgress, ScriptedEvent, ScriptedKind,
+    Burst, Config, Dist, Failures, Layout, Process, QuorumSwitch, RepairProgress, ScriptedEvent,
+    ScriptedKind, Segments,
 };
 pub use database::{Database, DbModel, DbStats, Design, DesignSpec};
 pub use event::{Change, DbEvent, DbRow, Event, NoObserver, Observer, Row, Target, VolumeRow};
@@ -37,6 +38,8 @@ pub use volume::placement;
 
 #[cfg(test)]
 mod regressions;
+#[cfg(test)]
+mod tail_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

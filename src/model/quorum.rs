@@ -1,9 +1,11 @@
 //! Quorum rules as predicates over sets of replicas.
 //!
 //! A rule looks at *which* replicas are up and current (a bitmask in node
-//! order), not only how many, so that Aurora's quorum sets (3 full + 3 tail
-//! segments: writes need 4/6 of any or 3/3 of the full ones) can be added as
-//! another variant without touching the simulator.
+//! order), not only how many: Aurora's quorum sets (SPEC §6: 3 full + 3 tail
+//! segments; writes need 4/6 of any or 3/3 of the full ones, reads 3/6 of
+//! any and 1/3 of the full ones) and the switched epoch of a long AZ loss
+//! (only the replicas outside that AZ count) are the same predicate with
+//! other masks, so the simulator and the chain never branch on the kind.
 
 /// A set of replicas as a bitmask: bit `i` is replica `i` in node order.
 pub type ReplicaSet = u64;
@@ -11,19 +13,33 @@ pub type ReplicaSet = u64;
 /// The largest number of replicas a protection group may have.
 pub const MAX_REPLICAS: usize = 64;
 
-/// When writes and reads are possible.
+/// When writes and reads are possible: counts over `members`, and (with
+/// full segments marked) the full-set clauses of §6.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Quorum {
-    /// Vote counting: writes need `write` up-and-current replicas; reads need
-    /// `read` up replicas of which at least one is current.
-    Count {
-        /// Replicas in the group (V).
-        replicas: u32,
-        /// Write quorum (Vw).
-        write: u32,
-        /// Read quorum (Vr).
-        read: u32,
-    },
+pub struct Quorum {
+    /// Replicas in the group (V).
+    replicas: u32,
+    /// The replicas that count (all of them, or those outside a switched AZ).
+    members: ReplicaSet,
+    /// Full segments among the members; 0 when every replica is full and
+    /// only counts matter (§1).
+    full: ReplicaSet,
+    /// Write quorum: up-and-current members needed (Vw, or Vw′).
+    write: u32,
+    /// Read quorum: up members needed, one of them current (Vr, or Vr′).
+    read: u32,
+    /// What the full-set write clause needs of the up-and-current full
+    /// members: all of `full`, or (without full segments) the impossible
+    /// `u64::MAX`, so that the predicates need no test of `full`.
+    write_full: ReplicaSet,
+    /// A read needs one of these up: the full members, or (without full
+    /// segments) any member, which a current one already is.
+    read_full: ReplicaSet,
+}
+
+#[inline]
+fn low_bits(n: u32) -> ReplicaSet {
+    if n >= 64 { u64::MAX } else { (1u64 << n) - 1 }
 }
 
 impl Quorum {
@@ -55,38 +71,98 @@ impl Quorum {
                 2 * write
             )));
         }
-        Ok(Quorum::Count {
+        let members = low_bits(replicas);
+        Ok(Quorum {
             replicas,
+            members,
+            full: 0,
             write,
             read,
+            write_full: u64::MAX,
+            read_full: members,
         })
+    }
+
+    /// This counting quorum with the replicas in `full` marked as the full
+    /// segments (SPEC §6): writes also succeed on every full member up and
+    /// current; reads also need a full member up.
+    pub fn with_full(self, full: ReplicaSet) -> Quorum {
+        let members = self.members;
+        self.with_sets(members, full)
+    }
+
+    /// This quorum's counts and full set restricted to `members`.
+    fn with_sets(mut self, members: ReplicaSet, full: ReplicaSet) -> Quorum {
+        self.members = members;
+        self.full = full & members;
+        (self.write_full, self.read_full) = if self.full == 0 {
+            (u64::MAX, members)
+        } else {
+            (self.full, self.full)
+        };
+        self
+    }
+
+    /// The switched epoch that leaves out the replicas in `az` (SPEC §6):
+    /// V′ = the members outside it, Vw′ = ⌊V′/2⌋ + 1, Vr′ = V′ − Vw′ + 1,
+    /// and the full set shrunk to the full members outside it.
+    pub fn without(&self, az: ReplicaSet) -> Quorum {
+        let members = self.members & !az;
+        let v = members.count_ones();
+        let write = v / 2 + 1;
+        let q = Quorum {
+            write,
+            read: v + 1 - write,
+            ..self.clone()
+        };
+        q.with_sets(members, self.full)
+    }
+
+    /// Replicas in the group (V).
+    pub fn replicas(&self) -> u32 {
+        self.replicas
+    }
+
+    /// Up-and-current members a write needs by count (Vw).
+    pub fn write(&self) -> u32 {
+        self.write
+    }
+
+    /// Up members a read needs by count (Vr).
+    pub fn read(&self) -> u32 {
+        self.read
+    }
+
+    /// The full segments (0 when every replica is full).
+    pub fn full(&self) -> ReplicaSet {
+        self.full
     }
 
     /// Whether a write can be acknowledged with these replicas up and current.
     #[inline]
     pub fn write_ok(&self, up_current: ReplicaSet) -> bool {
-        match *self {
-            Quorum::Count { write, .. } => up_current.count_ones() >= write,
-        }
+        let m = up_current & self.members;
+        m.count_ones() >= self.write || m & self.full == self.write_full
     }
 
     /// Whether a read can be served with these replicas up (and these of them current).
     #[inline]
     pub fn read_ok(&self, up: ReplicaSet, up_current: ReplicaSet) -> bool {
-        match *self {
-            Quorum::Count { read, .. } => up.count_ones() >= read && up_current != 0,
-        }
+        let u = up & self.members;
+        u.count_ones() >= self.read && up_current & self.members != 0 && u & self.read_full != 0
     }
 
-    /// A one-line description, e.g. `write 4/6, read 3/6`.
+    /// A one-line description in words, e.g. `write 4/6, read 3/6 (any replicas)`.
     pub fn describe(&self) -> String {
-        match *self {
-            Quorum::Count {
-                replicas,
-                write,
-                read,
-            } => format!("write {write}/{replicas}, read {read}/{replicas} (any replicas)"),
+        let (v, w, r) = (self.members.count_ones(), self.write, self.read);
+        if self.full == 0 {
+            return format!("write {w}/{v}, read {r}/{v} (any replicas)");
         }
+        let f = self.full.count_ones();
+        format!(
+            "write {w}/{v} of any or {f}/{f} of the full segments, \
+             read {r}/{v} of any (one current) and 1/{f} of the full segments"
+        )
     }
 }
 
@@ -123,5 +199,47 @@ mod tests {
         assert!(matches!(Quorum::count(6, 7, 3), Err(QuorumError::Write(_))));
         assert!(matches!(Quorum::count(6, 4, 0), Err(QuorumError::Read(_))));
         assert!(Quorum::count(1, 1, 1).is_ok());
+    }
+
+    /// SPEC §6 on the 3 AZ × 2 layout: slots 0, 2, 4 (az-a-1, az-b-1,
+    /// az-c-1) are full, 1, 3, 5 tail.
+    const FULL: ReplicaSet = 0b010101;
+
+    #[test]
+    fn tail_sets_write_on_four_of_six_or_the_three_full() {
+        let q = Quorum::count(6, 4, 3).unwrap().with_full(FULL);
+        // Any 4 of 6, e.g. the three tails and one full (slots 0, 1, 3, 5).
+        assert!(q.write_ok(0b101011));
+        // The three full alone (3 < 4, but 3/3 of the full set).
+        assert!(q.write_ok(FULL));
+        // Two full and one tail: neither clause.
+        assert!(!q.write_ok(0b000111));
+        // Reads: 3 up with one current and a full up.
+        assert!(q.read_ok(0b001011, 0b000010));
+        // 3 up, one current, but all three tails: no pages, no read.
+        assert!(!q.read_ok(0b101010, 0b101010));
+    }
+
+    #[test]
+    fn a_switched_epoch_counts_only_the_other_azs() {
+        // Without az-a (slots 0, 1): V′ = 4, Vw′ = 3, Vr′ = 2.
+        let q = Quorum::count(6, 4, 3).unwrap().without(0b000011);
+        assert_eq!((q.write(), q.read()), (3, 2));
+        assert!(q.write_ok(0b011100));
+        // az-a's replicas count for nothing: slots 0, 1 and 3 are 1 outside.
+        assert!(!q.write_ok(0b001011));
+        assert!(q.read_ok(0b110000, 0b010000));
+        assert!(!q.read_ok(0b010011, 0b010011));
+        // With tail segments: 3 of the 4, or both full outside az-a
+        // (slots 2 and 4); reads also need a full one outside az-a up.
+        let t = Quorum::count(6, 4, 3)
+            .unwrap()
+            .with_full(FULL)
+            .without(0b000011);
+        assert_eq!(t.full(), 0b010100);
+        assert!(t.write_ok(0b010100));
+        assert!(!t.write_ok(0b011000 | 0b000011));
+        assert!(t.read_ok(0b001100, 0b001000));
+        assert!(!t.read_ok(0b101000, 0b101000));
     }
 }

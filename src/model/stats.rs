@@ -19,6 +19,8 @@ pub struct RunStats {
     pub lost_write_us: u64,
     /// Events handled.
     pub events_processed: u64,
+    /// Quorum switches (SPEC §6), summed over PGs.
+    pub quorum_switches: u64,
     /// Volume totals (SPEC §4); always computed, reported for volume scenarios.
     pub volume: Option<VolumeStats>,
     /// Database totals (SPEC §5), for scenarios with `[database]`.

@@ -42,6 +42,10 @@ pub struct RunJson<'a> {
     pub replicas: usize,
     /// Extra: write quorum and read quorum, described.
     pub quorum: String,
+    /// Quorum switches summed over PGs (SPEC §6), only when
+    /// `cluster.quorum_switch_after` is set (so older outputs keep their bytes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quorum_switches: Option<u64>,
     /// SPEC §4's keys, for a volume or fleet scenario.
     #[serde(flatten)]
     pub volume: Option<VolumeJson>,
@@ -110,6 +114,7 @@ impl<'a> RunJson<'a> {
             events_processed: st.events_processed,
             replicas: sc.config.layout.replicas(),
             quorum: sc.config.quorum.describe(),
+            quorum_switches: sc.config.quorum_switch.as_ref().map(|_| st.quorum_switches),
             volume: VolumeJson::new(st),
             database: super::database::DbJson::new(&sc.config, st),
         }

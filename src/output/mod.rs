@@ -8,6 +8,7 @@ pub mod file;
 pub mod json;
 pub mod plot;
 pub mod report;
+pub mod segments;
 pub mod timeline;
 
 pub use file::write_atomic;

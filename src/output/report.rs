@@ -116,6 +116,9 @@ pub fn run_report(
         longest(st.write.longest),
         longest(st.read.longest)
     );
+    if cfg.quorum_switch.is_some() {
+        let _ = writeln!(s, "  quorum switches     {}\n", st.quorum_switches);
+    }
     for (what, t) in [("write", &st.write), ("read", &st.read)] {
         if t.count == 0 {
             continue;
@@ -212,6 +215,7 @@ pub fn check_report(sc: &Scenario, path: &str) -> String {
         let _ = writeln!(s, "  {az}: {}", nodes.join(", "));
     }
     let _ = writeln!(s, "  quorum             {}", cfg.quorum.describe());
+    super::segments::describe(&mut s, cfg);
     let _ = writeln!(
         s,
         "  segment size       {:.0} bytes ({:.3} GiB)",

@@ -5,6 +5,7 @@ pub(crate) mod assign;
 mod database;
 mod events;
 mod raw;
+mod segments;
 mod suggest;
 mod validate;
 mod volume;

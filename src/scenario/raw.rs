@@ -39,6 +39,9 @@ pub struct RawCluster {
     pub restore_time: Option<Spanned<Value>>,
     pub backup_lag: Option<Spanned<Value>>,
     pub replace_down_after: Option<Spanned<Value>>,
+    pub segments: Option<Spanned<Value>>,
+    pub tail_size: Option<Spanned<Value>>,
+    pub quorum_switch_after: Option<Spanned<Value>>,
 }
 
 /// `[failures]`.

@@ -490,6 +490,19 @@ pub(super) fn validate(
         Some(x) => v.duration(x, "cluster.backup_lag", Zero::Allowed)?,
         None => SimTime(300_000_000),
     };
+    let super::segments::Resolved {
+        quorum,
+        segments,
+        quorum_switch,
+    } = super::segments::resolve(
+        &v,
+        c,
+        &layout,
+        quorum,
+        segment_size_bytes,
+        repair_bandwidth_bits_per_s,
+        &repair_time,
+    )?;
     let replace_down_after = match &c.replace_down_after {
         Some(x) => Some(v.timing(x, "cluster.replace_down_after", Bare::Fixed, Zero::Rejected)?),
         None => None,
@@ -555,6 +568,8 @@ pub(super) fn validate(
             events,
             storage,
             database,
+            segments,
+            quorum_switch,
         },
     })
 }

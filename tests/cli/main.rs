@@ -14,6 +14,7 @@ mod plot;
 mod plot_volume;
 mod proptests;
 mod run;
+mod segments;
 mod sweep;
 mod volume_input;
 mod volume_outputs;

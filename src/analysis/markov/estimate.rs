@@ -51,11 +51,7 @@ fn probe_layout(azs: usize, per_az: usize) -> (usize, usize) {
 fn probe_config(cfg: &Config) -> Config {
     let (a, n) = probe_layout(cfg.layout.azs.len(), cfg.layout.nodes_per_az);
     let v = (a * n) as u32;
-    let Quorum::Count {
-        replicas,
-        write,
-        read,
-    } = cfg.quorum;
+    let (replicas, write, read) = (cfg.quorum.replicas(), cfg.quorum.write(), cfg.quorum.read());
     let scale = |q: u32| (u64::from(q) * u64::from(v)).div_ceil(u64::from(replicas)) as u32;
     let w = scale(write).max(v / 2 + 1).min(v);
     let r = scale(read).max(v + 1 - w).min(v);

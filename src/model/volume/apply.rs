@@ -4,7 +4,7 @@
 
 use super::fleet::{CRASH_PROC, Fleet, LOSS_PROC, RETURN, Seg};
 use super::placement::{BURST_STREAM, burst_nodes};
-use super::{Data, NONE, OTHER, Volume, bit, members};
+use super::{Data, NO_FULL, NONE, OTHER, Volume, bit, members};
 use crate::engine::{Engine, EventQueue};
 use crate::model::event::{Change, Event, Observer, Target};
 use crate::model::{Config, Process, ScriptedKind};
@@ -91,6 +91,7 @@ impl<'c, O: Observer> Volume<'c, O> {
             } else if self.pgs[j].present & bit(s) != 0 {
                 self.set_data(j, s, Data::Lost { detected: true });
                 self.lost_by(base + s, n);
+                self.note_no_full(j);
             }
         }
     }
@@ -130,6 +131,16 @@ impl<'c, O: Observer> Volume<'c, O> {
         })
     }
 
+    /// After a loss: with no full segment left present, PG `j` can rebuild
+    /// its pages only from backup; the flag sends it past the quiet pass to
+    /// rule 5 (a full segment comes back only by a restore, which clears it).
+    #[inline(always)]
+    fn note_no_full(&mut self, j: usize) {
+        if self.pgs[j].present & self.full == 0 {
+            self.pgs[j].special |= NO_FULL;
+        }
+    }
+
     /// Replica `rid` was destroyed with node `n`: `n` waits for it.
     #[inline]
     fn lost_by(&mut self, rid: usize, n: usize) {
@@ -158,6 +169,7 @@ impl<'c, O: Observer> Volume<'c, O> {
         self.stop_work(eng, j, s);
         self.set_data(j, s, Data::Lost { detected: false });
         self.lost_by(rid, n);
+        self.note_no_full(j);
         let d = if self.instant_detection {
             SimTime::ZERO
         } else {
@@ -251,7 +263,11 @@ impl<'c, O: Observer> Volume<'c, O> {
         lasts: SimTime,
         lose: bool,
     ) -> Option<(Change, Target)> {
+        let was_reachable = self.fleet.az_reachable(a);
         self.make_unreachable(eng, a, lasts);
+        if was_reachable {
+            self.arm_switches(eng, a);
+        }
         if lose {
             // SPEC §1: losing a node whose replicas are all lost already does
             // nothing (a crashed one stays crashed until its return).
@@ -291,6 +307,7 @@ impl<'c, O: Observer> Volume<'c, O> {
     fn az_up<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, a: usize) {
         self.fleet.set_az_dark(a, false);
         self.fleet.azs_dirty = true;
+        self.disarm_switches(eng, a);
         self.begin_row(Change::AzRecover, Target::Az(a));
         let (now, slots) = (eng.now(), self.az_slots[a]);
         for j in 0..self.pgs.len() {
@@ -531,6 +548,7 @@ impl<'c, O: Observer> Volume<'c, O> {
                 self.fleet.mark(n);
                 self.lose_node(eng, n, Change::Replace)
             }
+            Event::SwitchDue(id) => self.switch_fell_due(eng, id as usize),
             Event::Restored(j) => {
                 let j = j as usize;
                 let row = self.begin_row(Change::Restore, Target::Group);

@@ -21,6 +21,7 @@ mod fleet;
 pub mod placement;
 mod repair;
 mod rules;
+mod switch;
 
 use super::Config;
 use super::event::{Change, Event, Observer, Row, Target, VolumeRow};
@@ -100,6 +101,26 @@ struct Pg {
     lost_data: bool,
     /// Slot order is node order (so the first up, current slot is the lowest bit).
     ordered: bool,
+    /// SPEC §6 state in one word, so that the quiet pass tests it at once:
+    /// the AZs whose quorum switch is due (bits 0–31), [`NO_FULL`], and the
+    /// quorum epoch above [`EPOCH_SHIFT`] (0 the scenario's, `a + 1` with AZ
+    /// `a` switched out).
+    special: u64,
+}
+
+/// `Pg::special`: the AZs whose switch is due (unreachable long enough).
+const SWITCH_DUE: u64 = 0xffff_ffff;
+/// `Pg::special`: a loss left no full segment present (cleared by a restore).
+const NO_FULL: u64 = 1 << 47;
+/// `Pg::special`: where the epoch starts.
+const EPOCH_SHIFT: u32 = 48;
+
+impl Pg {
+    /// The quorum epoch: 0 the scenario's, `a + 1` with AZ `a` switched out.
+    #[inline(always)]
+    fn epoch(&self) -> u8 {
+        (self.special >> EPOCH_SHIFT) as u8
+    }
 }
 
 /// A volume of protection groups on a storage fleet, being simulated.
@@ -115,6 +136,12 @@ pub struct Volume<'c, O: Observer> {
     instant_catchup: bool,
     instant_detection: bool,
     all: ReplicaSet,
+    /// The scenario's quorum (epoch 0), kept here to save an indirection.
+    quorum: super::Quorum,
+    /// Full segments (SPEC §6; all slots unless `segments = "tail"`): a
+    /// PG with none left has lost its pages, and a full slot is repaired
+    /// only from a full peer.
+    full: ReplicaSet,
     /// Slots of each AZ (the same for every PG).
     az_slots: Vec<ReplicaSet>,
     pgs: Vec<Pg>,
@@ -176,6 +203,7 @@ impl<'c, O: Observer> Volume<'c, O> {
             restoring: false,
             lost_data: false,
             ordered: true,
+            special: 0,
         };
         let reps = p * v;
         let st = &cfg.storage;
@@ -186,6 +214,8 @@ impl<'c, O: Observer> Volume<'c, O> {
             instant_catchup: cfg.catchup_time.is_zero(),
             instant_detection: cfg.detection_delay.is_zero(),
             all,
+            quorum: cfg.quorum.clone(),
+            full: cfg.segments.as_ref().map_or(all, |t| t.full),
             az_slots: (0..cfg.layout.azs.len())
                 .map(|a| low_bits(n) << (a * n))
                 .collect(),
@@ -229,7 +259,7 @@ impl<'c, O: Observer> Volume<'c, O> {
         self.node_of = placement::place(self.cfg, &mut rng);
         self.fleet.attach(&self.node_of, self.v);
         self.queue.rng = eng.substream(placement::REPAIR_STREAM);
-        let slots = self.restore_slot(self.pgs.len()).0 as usize;
+        let slots = self.restore_slot(self.pgs.len()).0 as usize + self.switch_slots();
         eng.reserve(slots, slots + self.cfg.events.len());
         for (i, ev) in self.cfg.events.iter().enumerate() {
             let r = eng.schedule(ev.at, SCRIPTED, Event::Scripted(i as u32));
@@ -293,6 +323,17 @@ impl<'c, O: Observer> Volume<'c, O> {
 
     // ----- sets -----------------------------------------------------------
 
+    /// PG `j`'s quorum in its epoch.
+    #[inline(always)]
+    fn quorum_of(&self, j: usize) -> &super::Quorum {
+        let pg = &self.pgs[j];
+        if pg.special < 1 << EPOCH_SHIFT {
+            &self.quorum
+        } else {
+            self.cfg.quorum_at(pg.epoch())
+        }
+    }
+
     #[inline]
     fn reachable(&self, j: usize) -> ReplicaSet {
         self.all & !self.pgs[j].down
@@ -301,8 +342,25 @@ impl<'c, O: Observer> Volume<'c, O> {
     /// The first up, current slot of PG `j` in node order.
     #[inline]
     fn first_up_current(&self, j: usize) -> Option<usize> {
+        self.first_up_current_in(j, self.all)
+    }
+
+    /// The slots slot `s` may be repaired from: a full one only from a full
+    /// peer (pages cannot be rebuilt from the log), a tail one from any.
+    #[inline]
+    fn sources_for(&self, s: usize) -> ReplicaSet {
+        if self.full & bit(s) != 0 {
+            self.full
+        } else {
+            self.all
+        }
+    }
+
+    /// The first up, current slot of PG `j` among `among`, in node order.
+    #[inline]
+    fn first_up_current_in(&self, j: usize, among: ReplicaSet) -> Option<usize> {
         let pg = &self.pgs[j];
-        let m = pg.current & !pg.down & self.all;
+        let m = pg.current & !pg.down & among;
         if m == 0 {
             return None;
         }
@@ -414,6 +472,7 @@ impl<'c, O: Observer> Volume<'c, O> {
         let pg = &self.pgs[0];
         let reach = self.all & !pg.down;
         let (up, cur) = (pg.present & reach, pg.current & reach);
+        let quorum = self.cfg.quorum_at(pg.epoch());
         for (r, letter) in self.letters.iter_mut().enumerate() {
             let b = bit(r);
             *letter = if pg.repairing & b != 0 {
@@ -435,8 +494,8 @@ impl<'c, O: Observer> Volume<'c, O> {
             target: &target,
             up: up.count_ones() as usize,
             current: cur.count_ones() as usize,
-            write_available: self.cfg.quorum.write_ok(cur),
-            read_available: self.cfg.quorum.read_ok(up, cur),
+            write_available: quorum.write_ok(cur),
+            read_available: quorum.read_ok(up, cur),
             data_loss_events: self.stats.data_loss_events,
             states: &self.letters,
         };

@@ -122,8 +122,9 @@ impl<O: Observer> Volume<'_, O> {
         let direct = self.fleet.unlimited_streams();
         let mut changed = false;
         for s in members(ready) {
-            let Some(src) = self.first_up_current(j) else {
-                return changed;
+            let Some(src) = self.first_up_current_in(j, self.sources_for(s)) else {
+                // A full slot may wait for a full peer while a tail goes on.
+                continue;
             };
             let rid = j * self.v + s;
             if direct && let Some(target) = self.target(j, s) {
@@ -201,7 +202,8 @@ impl<O: Observer> Volume<'_, O> {
             let startable = self.pgs[j].lost_detected & bit(s) != 0
                 && self.fleet.az_reachable(az)
                 && (!self.fixed_target || self.pgs[j].down & bit(s) == 0);
-            let Some(src) = self.first_up_current(j).filter(|_| startable) else {
+            let among = self.sources_for(s);
+            let Some(src) = self.first_up_current_in(j, among).filter(|_| startable) else {
                 return Some((key, Step::Drop));
             };
             // The cheaper test first: a target AZ without free streams.
@@ -211,7 +213,7 @@ impl<O: Observer> Volume<'_, O> {
             {
                 continue;
             }
-            let Some(src) = self.stream_source(j, src) else {
+            let Some(src) = self.stream_source(j, src, among) else {
                 continue;
             };
             return Some((key, Step::Try(src)));
@@ -220,14 +222,14 @@ impl<O: Observer> Volume<'_, O> {
     }
 
     /// The first up, current slot of PG `j` in node order whose node has a
-    /// free stream (`first` is the first regardless of streams).
-    fn stream_source(&self, j: usize, first: usize) -> Option<usize> {
+    /// free stream, among `among` (`first` is the first regardless of streams).
+    fn stream_source(&self, j: usize, first: usize, among: u64) -> Option<usize> {
         if self.fleet.unlimited_streams() {
             return Some(first);
         }
         let base = j * self.v;
         let pg = &self.pgs[j];
-        members(pg.current & !pg.down & self.all)
+        members(pg.current & !pg.down & among)
             .filter(|&s| self.fleet.stream_free(self.node_of[base + s] as usize))
             .min_by_key(|&s| self.node_of[base + s])
     }
@@ -302,7 +304,11 @@ impl<O: Observer> Volume<'_, O> {
             self.pgs[j].kept &= !bit(s);
             self.repair_left[rid]
         } else {
-            self.cfg.repair_time.sample(eng.rng())
+            // A tail segment copies tail_size (SPEC §6).
+            match &self.cfg.segments {
+                Some(t) if t.full & bit(s) == 0 => t.tail_repair_time.sample(eng.rng()),
+                _ => self.cfg.repair_time.sample(eng.rng()),
+            }
         };
         self.repair_until[rid] = eng.now().saturating_add(d);
         let node = Target::Node(target);

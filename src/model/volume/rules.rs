@@ -2,7 +2,7 @@
 //! catch-up, re-replication, data loss and restore), over its slot bitmasks.
 //! The same code runs for §1's single PG and for every PG of a volume.
 
-use super::{Data, OTHER, Volume, bit, members};
+use super::{Data, NO_FULL, OTHER, Volume, bit, members};
 use crate::engine::{Engine, EventQueue};
 use crate::model::RepairProgress;
 use crate::model::event::{Change, Event, Observer, Target};
@@ -48,13 +48,15 @@ impl<O: Observer> Volume<'_, O> {
                 // replica exists: only re-replication (which needed a
                 // source) may newly apply, so the next round is skipped
                 // unless it does.
+                // The switch back waits for replicas to be current, so it
+                // may apply too.
                 let pg = &self.pgs[j];
-                if pg.current & pg.down == 0 && !self.re_replicate(eng, j) {
+                if pg.current & pg.down == 0 && !self.re_replicate(eng, j) && !self.switch(eng, j) {
                     break;
                 }
                 continue;
             }
-            if self.re_replicate(eng, j) || self.check_data_loss(eng, j) {
+            if self.re_replicate(eng, j) || self.check_data_loss(eng, j) || self.switch(eng, j) {
                 continue;
             }
             break;
@@ -63,7 +65,8 @@ impl<O: Observer> Volume<'_, O> {
     }
 
     /// The rules for a PG with nothing lost and waiting, repairing, catching
-    /// up, kept or being restored, and a current replica: most PGs at most
+    /// up, kept or being restored, no quorum switch due or in force, a
+    /// current replica and a full one present: most PGs at most
     /// node events, and all of them in a crash-only run. Rules 3–5 and the
     /// abandonments then have nothing to do, so the fixpoint is rule 1
     /// (staleness), rule 2 if catch-ups are instant, and rule 1 again if
@@ -75,7 +78,8 @@ impl<O: Observer> Volume<'_, O> {
     fn quiet_pass(&mut self, j: usize) -> bool {
         let (all, quorum, base) = (self.all, &self.cfg.quorum, j * self.v);
         let pg = &mut self.pgs[j];
-        let busy = pg.repairing | pg.catching | pg.kept | (pg.lost_detected & !pg.queued);
+        let busy =
+            pg.repairing | pg.catching | pg.kept | (pg.lost_detected & !pg.queued) | pg.special;
         if busy != 0 || pg.restoring || pg.current == 0 {
             return false;
         }
@@ -116,14 +120,16 @@ impl<O: Observer> Volume<'_, O> {
 
     /// Updates the volume's counts of PGs without write / read quorum and
     /// degraded PGs from PG `j`'s settled state.
-    #[inline]
+    #[inline(always)]
     fn pg_done(&mut self, j: usize) {
         let all = self.all;
-        let pg = &mut self.pgs[j];
+        let pg = &self.pgs[j];
         let reach = all & !pg.down;
         let (up, uc) = (pg.present & reach, pg.current & reach);
-        let w = self.cfg.quorum.write_ok(uc);
-        let r = self.cfg.quorum.read_ok(up, uc);
+        let quorum = self.quorum_of(j);
+        let w = quorum.write_ok(uc);
+        let r = quorum.read_ok(up, uc);
+        let pg = &mut self.pgs[j];
         let d = uc != all;
         if w != pg.write_ok {
             pg.write_ok = w;
@@ -156,12 +162,13 @@ impl<O: Observer> Volume<'_, O> {
     /// abandonment of repairs and catch-ups whose conditions no longer hold.
     #[inline(always)]
     pub(super) fn settle<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, j: usize) {
-        let pg = &mut self.pgs[j];
+        let pg = &self.pgs[j];
         // Rule 1: replicas that are not up miss the next record. They stay
         // present, so only the current bits and positions change (what
         // `set_data` would do, without its per-node counts).
         let stale = pg.current & pg.down;
-        if stale != 0 && self.cfg.quorum.write_ok(pg.current & !pg.down) {
+        if stale != 0 && self.quorum_of(j).write_ok(pg.current & !pg.down) {
+            let pg = &mut self.pgs[j];
             pg.current &= !stale;
             let (base, wclock) = (j * self.v, pg.wclock);
             for s in members(stale) {
@@ -267,8 +274,9 @@ impl<O: Observer> Volume<'_, O> {
         changed
     }
 
-    /// Rule 5: when no replica holds the latest acknowledged write, count a
-    /// data loss and carry on from the freshest survivors, or restore.
+    /// Rule 5: when no replica holds the latest acknowledged write, or
+    /// (SPEC §6) no full segment survives, count a data loss and carry on
+    /// from the freshest survivors, or restore.
     #[inline(always)]
     fn check_data_loss<Q: EventQueue<Event>>(
         &mut self,
@@ -276,7 +284,7 @@ impl<O: Observer> Volume<'_, O> {
         j: usize,
     ) -> bool {
         let pg = &self.pgs[j];
-        !pg.restoring && pg.current == 0 && self.data_loss(eng, j)
+        !pg.restoring && (pg.current == 0 || pg.present & self.full == 0) && self.data_loss(eng, j)
     }
 
     #[inline(never)]
@@ -287,7 +295,13 @@ impl<O: Observer> Volume<'_, O> {
         self.pgs[j].lost_data = true;
         let base = j * self.v;
         let present = self.pgs[j].present;
-        let freshest = members(present).map(|s| self.pos[base + s]).max();
+        // Without a full segment the log alone cannot rebuild the pages:
+        // restore from backup, however fresh the tails are.
+        let freshest = if present & self.full == 0 {
+            None
+        } else {
+            members(present).map(|s| self.pos[base + s]).max()
+        };
         match freshest {
             Some(best) => {
                 self.stats.lost_write_us += self.pgs[j].wclock - best;
@@ -325,6 +339,7 @@ impl<O: Observer> Volume<'_, O> {
         let pg = &mut self.pgs[j];
         pg.restoring = false;
         pg.kept = 0;
+        pg.special &= !NO_FULL;
         let queued = std::mem::take(&mut pg.queued);
         let base = j * self.v;
         for s in members(queued) {
