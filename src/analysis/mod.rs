@@ -1,6 +1,7 @@
 //! Analyses built on the model: single runs (`run`), Monte Carlo sweeps
 //! (`sweep`) and their statistics (`stats`).
 
+pub mod estimate;
 pub mod markov;
 pub mod run;
 pub mod stats;
