@@ -3,6 +3,7 @@
 mod analyze;
 mod bad_input;
 mod check;
+mod estimate;
 mod help;
 mod interface;
 mod limits;
