@@ -108,9 +108,22 @@ fn run_cmd(a: RunArgs) -> Result<String, Error> {
     let path = input.display().to_string();
     let started = Instant::now();
     let bar = run_progress(sc.horizon);
-    let mut tick = |now: crate::time::SimTime| bar.set_position(now.0 / US_PER_S);
+    // The estimate cannot foresee every cascade (a give-up or restore
+    // feeding the next at millisecond rates): the limit also holds while the
+    // run goes, and a run stopped by it writes nothing.
+    let mut over = None;
+    let mut tick = |now: crate::time::SimTime, events: u64| {
+        bar.set_position(now.0 / US_PER_S);
+        if events as f64 > limit {
+            over = Some(now);
+            return false;
+        }
+        true
+    };
     let stats = if files.is_empty() {
-        run::simulate_ticking(&sc.config, sc.seed, sc.horizon, NoObserver, &mut tick)?.0
+        let st = run::simulate_ticking(&sc.config, sc.seed, sc.horizon, NoObserver, &mut tick)?.0;
+        work::stopped(over, limit, w.events)?;
+        st
     } else {
         // The timeline streams into its own temporary file, or, when only
         // the plot wants it, into a scratch file beside the plot.
@@ -127,6 +140,7 @@ fn run_cmd(a: RunArgs) -> Result<String, Error> {
         };
         let tl = TimelineCsv::for_config(&sc.config, tl_file);
         let (stats, tl) = run::simulate_ticking(&sc.config, sc.seed, sc.horizon, tl, &mut tick)?;
+        work::stopped(over, limit, w.events)?;
         let tl_file = tl
             .finish()
             .map_err(|e| Error::Internal(format!("cannot write the timeline: {e}")))?;
@@ -136,9 +150,23 @@ fn run_cmd(a: RunArgs) -> Result<String, Error> {
             let mut text = std::fs::File::open(tl_file.temp_path())
                 .map(std::io::BufReader::new)
                 .map_err(|e| Error::Internal(format!("cannot read back the timeline: {e}")))?;
+            // The CSV says where data was lost, not how many acknowledged
+            // writes went with it: the run does.
+            let note = (stats.data_loss_events > 0).then(|| {
+                let lost = crate::time::SimTime(stats.lost_write_us);
+                if lost.0 == 0 {
+                    "no acknowledged writes lost".to_string()
+                } else {
+                    format!(
+                        "acknowledged writes lost: {}",
+                        crate::time::format_duration(lost)
+                    )
+                }
+            });
             let caption = plot::Caption {
                 title: format!("{} — seed {}", sc.name, sc.seed),
                 description: sc.description.clone(),
+                note,
             };
             let svg = plot::plot_timeline(&mut text, &path, &caption)
                 .map_err(|e| Error::Internal(format!("plotting the timeline: {e}")))?;
@@ -389,6 +417,7 @@ fn plot_cmd(p: PlotCommand) -> Result<String, Error> {
             let caption = plot::Caption {
                 title,
                 description: None,
+                note: None,
             };
             let svg = plot::plot_timeline(&mut open_seekable(&a.csv)?, &label, &caption)?;
             fill(&mut files[0], &svg)?;

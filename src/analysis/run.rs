@@ -14,7 +14,7 @@ fn drive<O: Observer, Q: EventQueue<Event>>(
     seed: u64,
     stream: u64,
     horizon: SimTime,
-    tick: Option<&mut dyn FnMut(SimTime)>,
+    tick: Option<&mut dyn FnMut(SimTime, u64) -> bool>,
 ) -> Result<(RunStats, O), Error> {
     let mut eng: Engine<Event, Q> = Engine::new(seed, stream);
     pg.start(&mut eng);
@@ -39,13 +39,14 @@ pub fn simulate_observed<O: Observer, Q: EventQueue<Event>>(
 }
 
 /// As [`simulate_observed`] on stream 0 with the default queue, calling
-/// `tick(now)` every million or so events (for a progress bar).
+/// `tick(now, events)` every million or so events (for a progress bar; it
+/// stops the run early by returning `false`).
 pub fn simulate_ticking<O: Observer>(
     cfg: &Config,
     seed: u64,
     horizon: SimTime,
     observer: O,
-    tick: &mut dyn FnMut(SimTime),
+    tick: &mut dyn FnMut(SimTime, u64) -> bool,
 ) -> Result<(RunStats, O), Error> {
     let pg = Volume::new(cfg, observer);
     drive::<O, SlotHeap<Event>>(pg, seed, 0, horizon, Some(tick))

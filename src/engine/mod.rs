@@ -169,17 +169,18 @@ impl<E, Q: EventQueue<E>> Engine<E, Q> {
     /// `horizon` (the run covers `[0, horizon)`), or the model says it has
     /// stopped; the clock stops at the last event handled.
     pub fn run_until<M: Model<Event = E>>(&mut self, model: &mut M, horizon: SimTime) {
-        self.run_until_ticking(model, horizon, u64::MAX, |_| {});
+        self.run_until_ticking(model, horizon, u64::MAX, |_, _| true);
     }
 
-    /// As [`Engine::run_until`], calling `tick(now)` after every `every`
-    /// events (a progress report; it cannot change the run).
+    /// As [`Engine::run_until`], calling `tick(now, events processed)` after
+    /// every `every` events (a progress report; it cannot change the run,
+    /// only stop it early by returning `false`).
     pub fn run_until_ticking<M: Model<Event = E>>(
         &mut self,
         model: &mut M,
         horizon: SimTime,
         every: u64,
-        mut tick: impl FnMut(SimTime),
+        mut tick: impl FnMut(SimTime, u64) -> bool,
     ) {
         let every = every.max(1);
         let mut left = every;
@@ -193,7 +194,9 @@ impl<E, Q: EventQueue<E>> Engine<E, Q> {
             left -= 1;
             if left == 0 {
                 left = every;
-                tick(self.now);
+                if !tick(self.now, self.processed) {
+                    break;
+                }
             }
         }
     }
@@ -263,7 +266,10 @@ mod tests {
             let mut m = Chain(Vec::new());
             let mut ticks = Vec::new();
             if tick {
-                e.run_until_ticking(&mut m, SimTime(10_000), 100, |t| ticks.push(t.0));
+                e.run_until_ticking(&mut m, SimTime(10_000), 100, |t, _| {
+                    ticks.push(t.0);
+                    true
+                });
             } else {
                 e.run_until(&mut m, SimTime(10_000));
             }
@@ -271,7 +277,7 @@ mod tests {
         };
         let (plain, n, _) = run(false);
         let (ticked, n2, ticks) = run(true);
-        assert_eq!((plain, n), (ticked.clone(), n2));
+        assert_eq!((plain.clone(), n), (ticked.clone(), n2));
         // One tick after events 100, 200, …: at the time of each 100th event.
         assert_eq!(ticks.len() as u64, n / 100);
         assert!(
@@ -280,6 +286,15 @@ mod tests {
                 .enumerate()
                 .all(|(i, &t)| t == ticked[100 * i + 99])
         );
+        // A tick that says stop ends the run right after that event: the
+        // third tick comes after event 300, so exactly 300 are handled, the
+        // same first 300 as in the full run.
+        let mut e: Engine<u8> = Engine::new(3, 0);
+        e.schedule(SimTime(0), 0, 0).unwrap();
+        let mut m = Chain(Vec::new());
+        e.run_until_ticking(&mut m, SimTime(10_000), 100, |_, done| done < 300);
+        assert_eq!(e.events_processed(), 300);
+        assert_eq!(m.0[..], plain[..300]);
     }
 
     #[test]

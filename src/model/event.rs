@@ -72,6 +72,9 @@ pub enum Change {
     RackOutage,
     /// A rack's outage ended.
     RackRecover,
+    /// A replica's loss was detected, so its repair may start (volume
+    /// timelines only; §1 rows show the repair start itself).
+    Detected,
 }
 
 impl Change {
@@ -94,6 +97,7 @@ impl Change {
             Change::Restore => "restore",
             Change::RackOutage => "rack-outage",
             Change::RackRecover => "rack-recover",
+            Change::Detected => "detected",
         }
     }
 }

@@ -18,6 +18,7 @@
 use super::Scenario;
 use crate::error::InputError;
 use crate::model::{Process, ScriptedKind};
+use crate::time::SimTime;
 
 /// The default limit on estimated events: at the engine's ~8 M events/s on
 /// one core (README), about 20 minutes of work.
@@ -157,6 +158,24 @@ pub fn check(total: f64, limit: f64, detail: &str) -> Result<(), InputError> {
     ))
 }
 
+/// The refusal of a run that passed `limit` events at simulated time `at`
+/// (`over`), though about `estimated` were expected: a cascade the estimate
+/// does not foresee.
+pub fn stopped(over: Option<SimTime>, limit: f64, estimated: f64) -> Result<(), InputError> {
+    let Some(at) = over else { return Ok(()) };
+    Err(InputError::new(
+        "--max-events",
+        format!(
+            "the run passed the limit of {limit:e} events at {} simulated, though about {} \
+             were estimated (failures, give-ups or restores feeding each other faster than \
+             the estimate foresees); nothing was written; pass a larger --max-events to run \
+             it anyway",
+            crate::time::format_duration(at),
+            round_up(estimated)
+        ),
+    ))
+}
+
 /// A length of wall time in words, roughly: `3 hours`, `2e12 years`.
 fn human_secs(s: f64) -> String {
     match s {
@@ -176,6 +195,17 @@ mod tests {
 
     fn work(text: &str) -> Work {
         estimate(&parse(text, "w.toml", &Overrides::default()).unwrap())
+    }
+
+    #[test]
+    fn issue_11_a_run_stopped_by_the_limit_is_refused_with_the_figures() {
+        assert!(stopped(None, 1e10, 5.0).is_ok());
+        let e = stopped(Some(SimTime(90_000_000)), 1e6, 2e3).unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("--max-events"), "{text}");
+        assert!(text.contains("limit of 1e6 events at 1m30s"), "{text}");
+        assert!(text.contains("about 2e3 were estimated"), "{text}");
+        assert!(text.contains("nothing was written"), "{text}");
     }
 
     // See: issue 11

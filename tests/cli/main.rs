@@ -6,6 +6,7 @@ mod check;
 mod estimate;
 mod help;
 mod interface;
+mod interrupts;
 mod limits;
 mod merge;
 mod outputs;

@@ -111,3 +111,50 @@ fn issue_13_set_reaches_an_events_entry_by_index() {
     assert_eq!(bad.status.code(), Some(2), "{err}");
     assert!(err.contains("the file has 1 `[[events]]` tables"), "{err}");
 }
+
+#[test]
+fn issue_13_volume_timeline_has_a_row_for_each_detection() {
+    // 10 PGs (100 GiB / 10 GiB) on a fleet of exactly the 6 cluster nodes:
+    // every PG has its az-a-1 replica there, so losing the node at 1 h
+    // destroys 10 segments. Their losses are detected 10 s later, one event
+    // each; each starts its repair at once (fixed target, unlimited streams),
+    // so the detection rows must count 1, 2, …, 10 repairs running, and the
+    // repairs (1 h each) finish at 2 h 0 min 10 s, counting down 9, …, 0.
+    let dir = tempfile::tempdir().unwrap();
+    let scen = dir.path().join("d.toml");
+    std::fs::write(
+        &scen,
+        "name = \"d\"\nhorizon = \"3h\"\n[cluster]\ndetection_delay = \"10s\"\n\
+         repair_time = \"1h\"\n[volume]\nsize = \"100GiB\"\n[fleet]\nnodes_per_az = 2\n\
+         [[events]]\nat = \"1h\"\nkind = \"node-loss\"\nnode = \"az-a-1\"\n",
+    )
+    .unwrap();
+    let csv = dir.path().join("t.csv");
+    let out = bin()
+        .arg("run")
+        .arg(&scen)
+        .arg("--timeline")
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    let running = |kind: &str, t: &str| -> Vec<String> {
+        rows.iter()
+            .filter(|r| r[1] == kind && r[0] == t)
+            .map(|r| r[8].to_string())
+            .collect()
+    };
+    let up: Vec<String> = (1..=10).map(|k| k.to_string()).collect();
+    assert_eq!(running("detected", "3610"), up, "{text}");
+    let down: Vec<String> = (0..10).rev().map(|k| k.to_string()).collect();
+    assert_eq!(running("repair-done", "7210"), down, "{text}");
+    // The node-loss row itself: 10 degraded PGs, nothing running yet.
+    let loss = rows.iter().find(|r| r[1] == "node-loss").unwrap();
+    assert_eq!((loss[7], loss[8]), ("10", "0"), "{text}");
+}

@@ -493,9 +493,13 @@ impl<'c, O: Observer> Volume<'c, O> {
                 let rid = rid as usize;
                 let (j, s) = (rid / self.v, rid % self.v);
                 if self.is_lost(j, s) && self.pgs[j].lost_detected & bit(s) == 0 {
+                    let node = Target::Node(self.node_of[rid] as usize);
                     self.touch(j, eng.now());
                     self.set_data(j, s, Data::Lost { detected: true });
                     self.pass(eng, j);
+                    // A volume row shows the repair running or waiting (§1
+                    // rows come from the repair start itself).
+                    return Some((Change::Detected, node));
                 }
                 None
             }

@@ -271,6 +271,12 @@ impl Fleet {
         self.nodes[n].streams < self.stream_cap
     }
 
+    /// Whether some reachable node of AZ `az` has a free stream.
+    pub(super) fn az_has_free_stream(&self, az: usize) -> bool {
+        let per = self.nodes.len() / self.azs;
+        (az * per..(az + 1) * per).any(|n| self.reachable(n) && self.stream_free(n))
+    }
+
     /// Repair `rid` takes a stream on its source and target nodes.
     pub(super) fn take_streams(&mut self, src: usize, target: usize, rid: usize) {
         if self.unlimited_streams() {

@@ -18,6 +18,14 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeSet;
 
+/// What the queue walk does with a waiting repair.
+enum Step {
+    /// No longer startable: leave the queue.
+    Drop,
+    /// Start from source slot `.0` if a target is free.
+    Try(usize),
+}
+
 /// Repairs that are startable but have no target or streams yet.
 pub(super) struct RepairQueue {
     waiting: BTreeSet<(SimTime, u32)>,
@@ -140,46 +148,75 @@ impl<O: Observer> Volume<'_, O> {
     #[inline(never)]
     fn run_waiting<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>) {
         let now = eng.now();
-        let mut cursor = (SimTime::ZERO, 0u32);
-        let mut first = true;
-        loop {
-            let next = if first {
-                self.queue.waiting.first().copied()
-            } else {
-                self.queue
-                    .waiting
-                    .range((
-                        std::ops::Bound::Excluded(cursor),
-                        std::ops::Bound::Unbounded,
-                    ))
-                    .next()
-                    .copied()
-            };
-            let Some(key) = next else { return };
-            first = false;
-            cursor = key;
+        // Per AZ, whether some reachable node has a free stream (None: not
+        // yet known this walk). Without one no random target exists, so a
+        // long queue behind saturated streams costs a few bit tests per
+        // entry instead of a scan of the AZ each (a 64 TiB volume after an
+        // AZ loss and a burst queues thousands of repairs).
+        let mut open = [None::<bool>; 64];
+        // Entries that need nothing done are passed over by one iterator;
+        // the walk looks its place up again only after acting on an entry.
+        let mut found = self.scan(self.queue.waiting.iter(), &mut open);
+        while let Some((key, step)) = found {
             let rid = key.1 as usize;
             let (j, s) = (rid / self.v, rid % self.v);
+            match step {
+                Step::Drop => {
+                    self.queue.remove(rid, now, &mut self.vstats);
+                    self.pgs[j].queued &= !bit(s);
+                }
+                Step::Try(src) => {
+                    if let Some(target) = self.target(j, s) {
+                        // The start takes streams and its pass may release others.
+                        open = [None; 64];
+                        self.queue.remove(rid, now, &mut self.vstats);
+                        self.pgs[j].queued &= !bit(s);
+                        self.touch(j, now);
+                        self.start_repair(eng, j, s, src, target);
+                        self.pass(eng, j);
+                    }
+                }
+            }
+            let rest = self
+                .queue
+                .waiting
+                .range((std::ops::Bound::Excluded(key), std::ops::Bound::Unbounded));
+            found = self.scan(rest, &mut open);
+        }
+    }
+
+    /// The first waiting repair in `it` that must be dropped (no longer
+    /// startable) or may start (a source with a free stream and, as far as
+    /// `open` tells, a target), and which.
+    #[inline(always)]
+    fn scan<'q>(
+        &self,
+        it: impl Iterator<Item = &'q (SimTime, u32)>,
+        open: &mut [Option<bool>; 64],
+    ) -> Option<((SimTime, u32), Step)> {
+        for &key in it {
+            let rid = key.1 as usize;
+            let (j, s) = (rid / self.v, rid % self.v);
+            let az = s / self.cfg.layout.nodes_per_az;
             let startable = self.pgs[j].lost_detected & bit(s) != 0
-                && self.fleet.az_reachable(s / self.cfg.layout.nodes_per_az)
+                && self.fleet.az_reachable(az)
                 && (!self.fixed_target || self.pgs[j].down & bit(s) == 0);
             let Some(src) = self.first_up_current(j).filter(|_| startable) else {
-                self.queue.remove(rid, now, &mut self.vstats);
-                self.pgs[j].queued &= !bit(s);
-                continue;
+                return Some((key, Step::Drop));
             };
+            // The cheaper test first: a target AZ without free streams.
+            if !self.fixed_target
+                && az < open.len()
+                && !*open[az].get_or_insert_with(|| self.fleet.az_has_free_stream(az))
+            {
+                continue;
+            }
             let Some(src) = self.stream_source(j, src) else {
                 continue;
             };
-            let Some(target) = self.target(j, s) else {
-                continue;
-            };
-            self.queue.remove(rid, now, &mut self.vstats);
-            self.pgs[j].queued &= !bit(s);
-            self.touch(j, now);
-            self.start_repair(eng, j, s, src, target);
-            self.pass(eng, j);
+            return Some((key, Step::Try(src)));
         }
+        None
     }
 
     /// The first up, current slot of PG `j` in node order whose node has a

@@ -12,6 +12,9 @@ pub struct Caption {
     pub title: String,
     /// The scenario's description, wrapped under the title.
     pub description: Option<String>,
+    /// What the run knows and the CSV does not, appended to the facts line
+    /// (`run --plot`: the acknowledged writes its data losses destroyed).
+    pub note: Option<String>,
 }
 
 impl Caption {
@@ -41,7 +44,15 @@ impl Caption {
         for (i, line) in description.iter().enumerate() {
             svg.text(left, 40.0 + 15.0 * i as f64, line, r#"class="description""#);
         }
-        svg.text(left, facts_y, facts, r##"class="facts" fill="#555""##);
+        match &self.note {
+            None => svg.text(left, facts_y, facts, r##"class="facts" fill="#555""##),
+            Some(n) => svg.text(
+                left,
+                facts_y,
+                &format!("{facts} · {n}"),
+                r##"class="facts" fill="#555""##,
+            ),
+        }
         facts_y
     }
 }
