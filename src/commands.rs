@@ -5,8 +5,8 @@ use crate::analysis::markov;
 use crate::analysis::run;
 use crate::analysis::sweep::{self, Part, Plan, Shard};
 use crate::cli::{
-    AnalyzeArgs, CheckArgs, Command, CompareArgs, MergeArgs, PlotCommand, RunArgs, ScenarioArgs,
-    SweepArgs,
+    AnalyzeArgs, CheckArgs, Command, CompareArgs, EstimateArgs, MergeArgs, PlotCommand, RunArgs,
+    ScenarioArgs, SweepArgs,
 };
 use crate::error::Error;
 use crate::model::NoObserver;
@@ -29,6 +29,7 @@ pub fn dispatch(cmd: Command) -> Result<String, Error> {
         Command::Merge(a) => merge_cmd(a),
         Command::Compare(a) => compare_cmd(a),
         Command::Analyze(a) => analyze_cmd(a),
+        Command::Estimate(a) => estimate_cmd(a),
         Command::Plot(p) => plot_cmd(p),
         Command::Completions(a) => String::from_utf8(crate::manual::completions(a.shell))
             .map_err(|e| Error::Internal(format!("completion script: {e}"))),
@@ -385,6 +386,97 @@ fn analyze_cmd(a: AnalyzeArgs) -> Result<String, Error> {
         crate::output::json::AnalyzeJson::new(&sc, &result).render()
     } else {
         report::analyze_report(&sc, &path, &result, wall)
+    })
+}
+
+/// `estimate` (SPEC §7): thin over `analysis::estimate`.
+fn estimate_cmd(a: EstimateArgs) -> Result<String, Error> {
+    use crate::analysis::estimate::{self, Measure};
+    let measure = match a.measure.as_str() {
+        "write_unavailability" => Measure::WriteUnavailability,
+        _ => Measure::DataLoss,
+    };
+    if measure == Measure::WriteUnavailability && a.scenario.horizon.is_some() {
+        return Err(Error::flag(
+            "--horizon",
+            "write_unavailability is a long-run fraction over regenerative cycles, which has \
+             no horizon; drop --horizon (or estimate --measure p_data_loss)",
+        ));
+    }
+    if !(a.theta > 0.0 && a.theta < 1.0) {
+        return Err(Error::flag("--theta", "must lie in (0, 1), e.g. 0.5"));
+    }
+    if !(a.rel_error > 0.0 && a.rel_error < 1.0) {
+        return Err(Error::flag("--rel-error", "must lie in (0, 1), e.g. 0.1"));
+    }
+    let sc = match load(&a.scenario) {
+        // A long-run measure needs no horizon in the file.
+        Err(Error::Input(e))
+            if measure == Measure::WriteUnavailability
+                && e.key.as_deref() == Some("horizon")
+                && e.message.starts_with("missing") =>
+        {
+            let ov = Overrides {
+                horizon: Some(crate::time::SimTime::MAX),
+                seed: a.scenario.seed,
+            };
+            scenario::load_with(&a.scenario.scenario, &parse_sets(&a.scenario.set)?, &ov)?
+        }
+        r => r?,
+    };
+    let path = a.scenario.scenario.display().to_string();
+    let src = std::fs::read_to_string(&a.scenario.scenario).unwrap_or_default();
+    let prepared = estimate::prepare(&sc, &path, &src, measure, a.approx)?;
+    let max_trials = if a.max_trials.is_finite() {
+        a.max_trials.min(u64::MAX as f64) as u64
+    } else {
+        u64::MAX
+    };
+    if prepared.possible {
+        let mut one = sc.clone();
+        if measure == Measure::WriteUnavailability {
+            one.horizon = crate::time::SimTime(365 * 86_400 * 1_000_000);
+        }
+        let w = work::estimate(&one);
+        let batch = w.events * estimate::BATCH.min(max_trials) as f64;
+        let detail = format!("one batch of {} trials", estimate::BATCH.min(max_trials));
+        work::check(
+            batch,
+            a.max_events.unwrap_or(work::DEFAULT_MAX_EVENTS),
+            &detail,
+        )?;
+    }
+    let threads = sweep::threads(a.threads)?;
+    let opts = estimate::Options {
+        rel_error: a.rel_error,
+        max_trials,
+        seed: sc.seed,
+        theta: a.theta,
+    };
+    let started = Instant::now();
+    let summary = estimate::run(&prepared, &opts, threads, a.quiet)?;
+    let wall = started.elapsed().as_secs_f64();
+    if !summary.converged {
+        eprintln!(
+            "warning: not converged after {} trials (relative error {}, asked {}); raise \
+             --max-trials or loosen --rel-error",
+            summary.trials,
+            summary
+                .relative_error
+                .map_or("unknown: no weighted hit".into(), |r| format!("{r:.3}")),
+            a.rel_error
+        );
+    }
+    let out = estimate::Report {
+        scenario: &sc,
+        prepared: &prepared,
+        summary: &summary,
+        opts: &opts,
+    };
+    Ok(if a.json {
+        out.json()
+    } else {
+        out.text(&path, wall)
     })
 }
 

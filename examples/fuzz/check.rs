@@ -292,6 +292,7 @@ fn kind(cmd: &Command) -> &'static str {
         Command::Merge(_) => "merge",
         Command::Compare(_) => "compare",
         Command::Analyze(_) => "analyze",
+        Command::Estimate(_) => "estimate",
         Command::Plot(aurora_sim::cli::PlotCommand::Timeline(_)) => "plot timeline",
         Command::Plot(_) => "plot sweep",
         Command::Completions(_) => "completions",

@@ -92,6 +92,8 @@ pub fn plan(cmd: &Command) -> Option<Plan> {
         })
     };
     match cmd {
+        // Not generated: its cost depends on how fast it converges.
+        Command::Estimate(_) => None,
         Command::Run(a) => {
             let cap = if a.timeline.is_some() || a.plot.is_some() {
                 MAX_TIMELINE_EVENTS

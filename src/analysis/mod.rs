@@ -2,6 +2,7 @@
 //! (`sweep`) and their statistics (`stats`).
 
 pub mod compare;
+pub mod estimate;
 pub mod markov;
 pub mod run;
 pub mod stats;

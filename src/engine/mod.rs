@@ -146,6 +146,11 @@ impl<E, Q: EventQueue<E>> Engine<E, Q> {
         self.queue.reserve(slots, events);
     }
 
+    /// The time of the next pending event, if any.
+    pub fn next_time(&mut self) -> Option<SimTime> {
+        self.queue.peek_time()
+    }
+
     /// Drops the pending event of `slot`, if any.
     #[inline]
     pub fn cancel(&mut self, slot: Slot) {

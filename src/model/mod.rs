@@ -33,8 +33,8 @@ pub use event::{Change, DbEvent, DbRow, Event, NoObserver, Observer, Row, Target
 pub use quorum::{Quorum, QuorumError, ReplicaSet};
 pub use stats::{OutageTracker, RunStats, VolumeStats};
 pub use storage::{Placement, Storage};
-pub use volume::Volume;
 pub use volume::placement;
+pub use volume::{BiasOutcome, Biasing, Volume};
 
 #[cfg(test)]
 mod regressions;

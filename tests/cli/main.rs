@@ -4,6 +4,7 @@ mod analyze;
 mod bad_input;
 mod check;
 mod database;
+mod estimate;
 mod help;
 mod interface;
 mod interrupts;

@@ -16,12 +16,14 @@ mod build;
 mod estimate;
 mod solve;
 mod timing;
+mod transient;
 
 pub use timing::{Substitution, Timing};
 
 use crate::error::{Error, InputError};
 use crate::model::Config;
 pub use estimate::Estimate;
+pub use transient::p_loss_by;
 
 use build::{Arc, BuildError, Space};
 use timing::NotExponential;

@@ -15,6 +15,10 @@ impl<'c, O: Observer> Volume<'c, O> {
         let now = eng.now();
         self.stats.write.observe(now, self.pgs_write_down == 0);
         self.stats.read.observe(now, self.pgs_read_down == 0);
+        if self.bias.is_some() {
+            // `estimate` (SPEC §7): one aggregate failure timer instead.
+            return self.after_event_biased(eng);
+        }
         let cfg: &'c Config = self.cfg;
         let f = &cfg.failures;
         if !self.fleet.dirty.is_empty() {
@@ -81,7 +85,11 @@ impl<'c, O: Observer> Volume<'c, O> {
     }
 
     /// Give-up timers: armed while a node holding replicas is unreachable.
-    fn arm_give_ups<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, rda: &Dist) {
+    pub(super) fn arm_give_ups<Q: EventQueue<Event>>(
+        &mut self,
+        eng: &mut Engine<Event, Q>,
+        rda: &Dist,
+    ) {
         for i in 0..self.fleet.dirty.len() {
             let n = self.fleet.dirty[i] as usize;
             let want = self.fleet.nodes[n].present > 0 && !self.fleet.reachable(n);

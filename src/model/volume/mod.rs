@@ -17,6 +17,7 @@
 
 mod apply;
 mod arm;
+mod bias;
 mod fleet;
 pub mod placement;
 mod repair;
@@ -32,6 +33,8 @@ use crate::engine::{Class, Engine, EngineError, EventQueue, Model, Slot};
 use crate::time::SimTime;
 use fleet::Fleet;
 use repair::RepairQueue;
+
+pub use bias::{BiasOutcome, Biasing};
 
 /// A replica's data, as `set_data` records it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -176,6 +179,8 @@ pub struct Volume<'c, O: Observer> {
     pending_row: Option<(Change, Target)>,
     /// A reusable buffer of replicas.
     scratch: Vec<fleet::Seg>,
+    /// `estimate`'s importance sampling (SPEC §7), when a plan is given.
+    bias: Option<Box<bias::BiasState>>,
     observer: O,
 }
 
@@ -242,6 +247,7 @@ impl<'c, O: Observer> Volume<'c, O> {
             stop_at_loss: false,
             pending_row: None,
             scratch: Vec::new(),
+            bias: None,
             observer,
         }
     }

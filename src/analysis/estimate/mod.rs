@@ -1,0 +1,243 @@
+//! `estimate` (SPEC §7): rare-event probabilities by importance sampling.
+//!
+//! Each trial runs the ordinary model with its failure processes driven by
+//! a [`Biasing`] plan (balanced failure biasing; see `model/volume/bias.rs`)
+//! and is weighted by its exact likelihood ratio. Trials run in batches of
+//! [`BATCH`] in trial order, each on its own random stream (the sweep's
+//! `trial_seed(seed, 0, trial)`), and batch sums are reduced in trial order,
+//! so the result is the same for any thread count. After each whole batch
+//! the run stops once the 95 % interval's half-width is within the
+//! requested relative error, or at the trial limit.
+
+mod prepare;
+mod report;
+mod stats;
+
+pub use prepare::{Prepared, prepare};
+pub use report::Report;
+pub use stats::{Summary, Sums};
+
+use crate::analysis::sweep::trial_seed;
+use crate::engine::{Engine, SlotHeap};
+use crate::error::Error;
+use crate::model::{Biasing, Config, Event, NoObserver, Volume};
+use crate::time::SimTime;
+use rayon::prelude::*;
+
+/// Trials per batch: the stopping rule is checked between batches only.
+pub const BATCH: u64 = 1024;
+
+/// Default share of the probability failures get while degraded.
+pub const DEFAULT_THETA: f64 = 0.5;
+
+/// Horizon of one regenerative cycle: a safety net, never reached in practice.
+const CYCLE_HORIZON: SimTime = SimTime(100_000 * 365 * 86_400 * 1_000_000);
+
+/// What is estimated.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Measure {
+    /// P(at least one data loss in `[0, horizon)`), starting all current.
+    DataLoss,
+    /// Long-run fraction of time without write quorum.
+    WriteUnavailability,
+}
+
+impl Measure {
+    /// The name used on the command line and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Measure::DataLoss => "p_data_loss",
+            Measure::WriteUnavailability => "write_unavailability",
+        }
+    }
+}
+
+/// One trial's result: its weighted value and, for cycles, the weighted
+/// cycle length after the first failure (seconds).
+#[derive(Copy, Clone, Debug, Default, PartialEq)]
+pub struct Sample {
+    /// w·1{data loss} or w·(write-unavailable seconds in the cycle).
+    pub value: f64,
+    /// w·(seconds from the first failure back to all up), cycles only.
+    pub length: f64,
+    /// The likelihood ratio.
+    pub weight: f64,
+    /// Whether the trial lost data (or, for cycles, lost write quorum).
+    pub hit: bool,
+}
+
+/// The plan `estimate` uses for `measure` over `horizon`, with Λ the
+/// all-up failure rate. For `p_data_loss` a trial makes about 1 + ΛT
+/// excursions from the all-up state; each is biased with probability
+/// β = 1/(1 + ΛT) (a defensive mixture), so about one per trial is, and the
+/// weight of the others stays below 1/(1 − β) each (biasing them all would
+/// multiply the weight's second moment by ~2 per degraded interval of every
+/// excursion). A cycle is one excursion, always biased.
+pub fn plan(measure: Measure, horizon: SimTime, theta: f64, all_up_rate: f64) -> Biasing {
+    let mix = match measure {
+        Measure::DataLoss => 1.0 / (1.0 + all_up_rate * horizon.as_secs_f64()),
+        Measure::WriteUnavailability => 1.0,
+    };
+    Biasing {
+        theta,
+        balanced: theta > 0.0,
+        force_first: (measure == Measure::DataLoss).then_some(horizon),
+        cycle: measure == Measure::WriteUnavailability,
+        mix: if mix.is_finite() && mix > 0.0 {
+            mix
+        } else {
+            1.0
+        },
+    }
+}
+
+/// Runs trial `t` of `seed` under `plan`.
+pub fn trial(
+    cfg: &Config,
+    plan: Biasing,
+    measure: Measure,
+    seed: u64,
+    t: u64,
+    horizon: SimTime,
+) -> Result<Sample, Error> {
+    let mut vol = Volume::new(cfg, NoObserver).biased(plan);
+    let horizon = match measure {
+        Measure::DataLoss => {
+            vol = vol.stop_at_first_loss();
+            horizon
+        }
+        Measure::WriteUnavailability => CYCLE_HORIZON,
+    };
+    let mut eng: Engine<Event, SlotHeap<Event>> = Engine::new(trial_seed(seed, 0, t), 0);
+    vol.start(&mut eng);
+    eng.run_until(&mut vol, horizon);
+    let end = eng.now();
+    let w = vol.bias_outcome().map_or(1.0, |o| o.weight);
+    let (st, _) = vol
+        .finish(horizon.min(end.max(SimTime(1))), eng.events_processed())
+        .map_err(|e| Error::Internal(format!("simulation fault: {e}")))?;
+    Ok(match measure {
+        Measure::DataLoss => {
+            let hit = st.data_loss_events > 0;
+            Sample {
+                value: if hit { w } else { 0.0 },
+                length: 0.0,
+                weight: w,
+                hit,
+            }
+        }
+        Measure::WriteUnavailability => {
+            let u = st.write.total.as_secs_f64();
+            // The cycle's failure came at 1 µs; its all-up sojourn before
+            // that is accounted exactly (mean 1/Λ) by the caller.
+            let d = end.0.saturating_sub(1) as f64 / 1e6;
+            Sample {
+                value: w * u,
+                length: w * d,
+                weight: w,
+                hit: u > 0.0,
+            }
+        }
+    })
+}
+
+/// Runs trials `first..first + n` on the current rayon pool, in trial order.
+pub fn batch(
+    p: &Prepared,
+    plan: Biasing,
+    seed: u64,
+    first: u64,
+    n: u64,
+) -> Result<Vec<Sample>, Error> {
+    (first..first + n)
+        .into_par_iter()
+        .map(|t| trial(&p.config, plan, p.measure, seed, t, p.horizon))
+        .collect()
+}
+
+/// Options of one estimate.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Stop once the 95 % half-width is within this fraction of the estimate.
+    pub rel_error: f64,
+    /// Stop after this many trials at most (rounded up to whole batches).
+    pub max_trials: u64,
+    /// Base seed.
+    pub seed: u64,
+    /// Degraded-state failure share θ.
+    pub theta: f64,
+}
+
+/// Runs batches until the stopping rule holds; `progress(trials, sums)` is
+/// called after each batch.
+pub fn execute(
+    p: &Prepared,
+    o: &Options,
+    progress: &mut dyn FnMut(&Sums),
+) -> Result<Summary, Error> {
+    let plan = plan(p.measure, p.horizon, o.theta, p.all_up_rate);
+    let mut sums = Sums::default();
+    if !p.possible {
+        return Ok(sums.summary(p, o.rel_error));
+    }
+    while sums.trials < o.max_trials {
+        let n = BATCH.min(o.max_trials - sums.trials);
+        for s in batch(p, plan, o.seed, sums.trials, n)? {
+            sums.add(&s);
+        }
+        progress(&sums);
+        if sums.summary(p, o.rel_error).converged {
+            break;
+        }
+    }
+    Ok(sums.summary(p, o.rel_error))
+}
+
+#[cfg(test)]
+mod tests;
+
+/// [`execute`] on `threads` threads (None: all cores) with a progress bar
+/// on stderr when it is a terminal (and not `quiet`).
+pub fn run(
+    p: &Prepared,
+    o: &Options,
+    threads: Option<usize>,
+    quiet: bool,
+) -> Result<Summary, Error> {
+    use indicatif::{ProgressBar, ProgressStyle};
+    use std::io::IsTerminal;
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(t) = threads {
+        builder = builder.num_threads(t);
+    }
+    let pool = builder
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start threads: {e}")))?;
+    let bar = if quiet || !p.possible || !std::io::stderr().is_terminal() {
+        ProgressBar::hidden()
+    } else {
+        let bar = ProgressBar::new_spinner();
+        if let Ok(style) = ProgressStyle::with_template("{spinner} {msg}  elapsed {elapsed}") {
+            bar.set_style(style);
+        }
+        bar.enable_steady_tick(std::time::Duration::from_millis(500));
+        bar
+    };
+    let mut tick = |s: &Sums| {
+        let sm = s.summary(p, o.rel_error);
+        let rel = sm
+            .relative_error
+            .map_or("no weighted hit yet".to_string(), |r| {
+                format!("±{:.1} %", r * 100.0)
+            });
+        bar.set_message(format!(
+            "{} trials, estimate {:.3e} {rel} (target ±{:.1} %)",
+            s.trials,
+            sm.estimate,
+            o.rel_error * 100.0
+        ));
+    };
+    let out = pool.install(|| execute(p, o, &mut tick));
+    bar.finish_and_clear();
+    out
+}

@@ -1,0 +1,132 @@
+//! What `estimate` refuses, and the configuration it runs: scripted events
+//! are refused; failure processes must be exponential, or with `--approx`
+//! become exponentials of the same mean (listed).
+
+use super::Measure;
+use crate::error::{Error, InputError};
+use crate::model::{Config, Dist, Process};
+use crate::scenario::Scenario;
+use crate::time::SimTime;
+
+/// A scenario ready to estimate.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    /// The configuration, with `--approx` substitutions made.
+    pub config: Config,
+    /// What is estimated.
+    pub measure: Measure,
+    /// Horizon of `p_data_loss` (unused for cycles).
+    pub horizon: SimTime,
+    /// Whether the measure can be positive at all (else: 0, no trials).
+    pub possible: bool,
+    /// Λ: the total failure rate of the all-up state, per second.
+    pub all_up_rate: f64,
+    /// `(key, was, mean seconds)` of each process replaced by `--approx`.
+    pub approximated: Vec<(String, String, f64)>,
+}
+
+/// The line (1-based) of `[failures.NAME]` or `[[events]]` in `src`.
+fn line_of(src: &str, header: &str) -> Option<usize> {
+    src.lines()
+        .position(|l| l.trim_start().starts_with(header))
+        .map(|i| i + 1)
+}
+
+/// Checks `sc` for `estimate` and builds what it runs.
+pub fn prepare(
+    sc: &Scenario,
+    path: &str,
+    src: &str,
+    measure: Measure,
+    approx: bool,
+) -> Result<Prepared, Error> {
+    let at = |header: &str, key: &str, m: String| {
+        let mut e = InputError::new(path, m).with_key(key);
+        e.location = line_of(src, header).map(|l| (l, 1));
+        Error::Input(e)
+    };
+    let mut cfg = sc.config.clone();
+    if !cfg.events.is_empty() {
+        return Err(at(
+            "[[events]]",
+            "events",
+            "estimate samples background failures only; scripted events (an incident's \
+             replay) have no rate to bias: remove the [[events]] tables, or replay them with \
+             `run`"
+                .into(),
+        ));
+    }
+    let mut approximated = Vec::new();
+    let f = &mut cfg.failures;
+    let procs: [(&str, &mut Option<Process>); 5] = [
+        ("node_crash", &mut f.node_crash),
+        ("node_loss", &mut f.node_loss),
+        ("az_outage", &mut f.az_outage),
+        ("az_loss", &mut f.az_loss),
+        ("rack_outage", &mut f.rack_outage),
+    ];
+    for (name, p) in procs {
+        let Some(p) = p.as_mut() else { continue };
+        if p.every.is_memoryless() {
+            continue;
+        }
+        let key = format!("failures.{name}.every");
+        let header = format!("[failures.{name}]");
+        let mean = p.every.mean_secs();
+        if !approx {
+            return Err(at(
+                &header,
+                &key,
+                format!(
+                    "is {} (mean {mean:.6} s), not exponential: importance sampling changes \
+                     failure rates, which needs memoryless failure times; pass --approx to use \
+                     an exponential of the same mean",
+                    p.every.describe()
+                ),
+            ));
+        }
+        let us = mean * 1e6;
+        let exp = if us.is_finite() && us >= 1.0 && us < u64::MAX as f64 {
+            Dist::exponential(SimTime(us.round() as u64)).ok()
+        } else {
+            None
+        };
+        let Some(exp) = exp else {
+            return Err(at(
+                &header,
+                &key,
+                format!(
+                    "{} has no finite mean in range, so --approx has no exponential to put \
+                     in its place",
+                    p.every.describe()
+                ),
+            ));
+        };
+        approximated.push((key, p.every.describe(), mean));
+        p.every = exp;
+    }
+    let f = &cfg.failures;
+    let rate = |p: &Option<Process>| p.as_ref().map_or(0.0, |p| 1.0 / p.every.mean_secs());
+    let st = &cfg.storage;
+    let (nodes, azs) = (st.nodes() as f64, cfg.layout.azs.len() as f64);
+    let racks = azs * st.racks_per_az as f64;
+    let all_up_rate = nodes * (rate(&f.node_crash) + rate(&f.node_loss))
+        + azs * (rate(&f.az_outage) + rate(&f.az_loss))
+        + racks * rate(&f.rack_outage);
+    // Only a node loss, an AZ loss or a give-up destroys data; without any
+    // failure nothing is ever unavailable.
+    let possible = match measure {
+        Measure::DataLoss => {
+            f.node_loss.is_some() || f.az_loss.is_some() || cfg.replace_down_after.is_some()
+        }
+        Measure::WriteUnavailability => all_up_rate > 0.0,
+    } && all_up_rate > 0.0;
+    Ok(Prepared {
+        config: cfg,
+        measure,
+        horizon: sc.horizon,
+        possible,
+        all_up_rate,
+        approximated,
+    })
+}

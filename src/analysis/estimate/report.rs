@@ -1,0 +1,171 @@
+//! `estimate`'s outputs: the `--json` object (this struct is the contract
+//! of SPEC §7) and the readable report.
+
+use super::{Measure, Options, Prepared, Summary};
+use crate::scenario::Scenario;
+use serde::Serialize;
+
+/// What to render.
+pub struct Report<'a> {
+    /// The scenario as loaded.
+    pub scenario: &'a Scenario,
+    /// What was run.
+    pub prepared: &'a Prepared,
+    /// The result.
+    pub summary: &'a Summary,
+    /// The options used.
+    pub opts: &'a Options,
+}
+
+/// The biasing parameters used.
+#[derive(Serialize)]
+struct BiasingJson {
+    /// Always `balanced_failure_biasing`.
+    method: &'static str,
+    /// Failures' share of the probability while degraded.
+    theta: f64,
+    /// Whether the first failure was forced into the horizon.
+    forced_first_failure: bool,
+    /// Λ, the all-up state's total failure rate, per second.
+    all_up_failure_rate_per_second: f64,
+}
+
+/// A process replaced by `--approx`.
+#[derive(Serialize)]
+struct ApproxJson<'a> {
+    key: &'a str,
+    was: &'a str,
+    mean_seconds: f64,
+}
+
+/// SPEC §7's keys first, then extras.
+#[derive(Serialize)]
+struct EstimateJson<'a> {
+    scenario: &'a str,
+    seed: u64,
+    measure: &'static str,
+    /// Null for `write_unavailability`.
+    horizon_seconds: Option<f64>,
+    estimate: f64,
+    ci_low: f64,
+    ci_high: f64,
+    relative_error: Option<f64>,
+    trials: u64,
+    variance_reduction: Option<f64>,
+    converged: bool,
+    hits: u64,
+    rel_error_target: f64,
+    batch_trials: u64,
+    biasing: BiasingJson,
+    approximated: Vec<ApproxJson<'a>>,
+}
+
+impl Report<'_> {
+    fn horizon_seconds(&self) -> Option<f64> {
+        (self.prepared.measure == Measure::DataLoss).then(|| self.prepared.horizon.as_secs_f64())
+    }
+
+    /// One JSON object and a newline (no wall-clock figures).
+    pub fn json(&self) -> String {
+        let (p, s) = (self.prepared, self.summary);
+        let j = EstimateJson {
+            scenario: &self.scenario.name,
+            seed: self.opts.seed,
+            measure: p.measure.as_str(),
+            horizon_seconds: self.horizon_seconds(),
+            estimate: s.estimate,
+            ci_low: s.ci_low,
+            ci_high: s.ci_high,
+            relative_error: s.relative_error,
+            trials: s.trials,
+            variance_reduction: s.variance_reduction,
+            converged: s.converged,
+            hits: s.hits,
+            rel_error_target: self.opts.rel_error,
+            batch_trials: super::BATCH,
+            biasing: BiasingJson {
+                method: "balanced_failure_biasing",
+                theta: self.opts.theta,
+                forced_first_failure: p.measure == Measure::DataLoss,
+                all_up_failure_rate_per_second: p.all_up_rate,
+            },
+            approximated: p
+                .approximated
+                .iter()
+                .map(|(k, w, m)| ApproxJson {
+                    key: k,
+                    was: w,
+                    mean_seconds: *m,
+                })
+                .collect(),
+        };
+        let mut out = serde_json::to_string_pretty(&j).unwrap_or_else(|_| "{}".into());
+        out.push('\n');
+        out
+    }
+
+    /// The readable report (may show the wall time).
+    pub fn text(&self, path: &str, wall_s: f64) -> String {
+        let (p, s) = (self.prepared, self.summary);
+        let mut o = String::new();
+        let what = match (p.measure, self.horizon_seconds()) {
+            (Measure::DataLoss, Some(h)) => format!(
+                "P(data loss within {})",
+                crate::time::format_duration(crate::time::SimTime((h * 1e6) as u64))
+            ),
+            _ => "long-run write unavailability".into(),
+        };
+        o += &format!(
+            "scenario  {} ({path}), seed {}\n",
+            self.scenario.name, self.opts.seed
+        );
+        for (k, w, m) in &p.approximated {
+            o += &format!("approx    {k}: {w} replaced by exponential(mean {m:.6} s)\n");
+        }
+        if !p.possible {
+            o += &format!("{what}: 0 (impossible: no failure process can cause it), no trials\n");
+            return o;
+        }
+        o += &format!(
+            "biasing   balanced failure biasing, θ = {} while degraded{}; Λ = {:.6e}/s all up\n",
+            self.opts.theta,
+            if p.measure == Measure::DataLoss {
+                ", first failure forced into the horizon"
+            } else {
+                ", regenerative cycles from all up"
+            },
+            p.all_up_rate
+        );
+        match s.relative_error {
+            Some(r) => {
+                o += &format!(
+                    "{what}: {:.4e}  (95 % CI {:.4e} – {:.4e}, ±{:.1} %)\n",
+                    s.estimate,
+                    s.ci_low,
+                    s.ci_high,
+                    r * 100.0
+                )
+            }
+            None => {
+                o += &format!(
+                    "{what}: no weighted hit in {} trials; 95 % upper bound {:.3e} (rule of three)\n",
+                    s.trials, s.ci_high
+                )
+            }
+        }
+        o += &format!(
+            "trials    {} ({} hits), variance reduction {}, {}\n",
+            s.trials,
+            s.hits,
+            s.variance_reduction
+                .map_or("n/a".into(), |v| format!("{v:.3e}")),
+            if s.converged {
+                "converged"
+            } else {
+                "not converged"
+            }
+        );
+        o += &format!("wall      {wall_s:.2} s\n");
+        o
+    }
+}

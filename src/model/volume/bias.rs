@@ -1,0 +1,367 @@
+//! Importance sampling of the failure processes (SPEC §7, `estimate`).
+//!
+//! With a [`Biasing`] plan the per-target failure timers of `arm.rs` are not
+//! used. Instead one aggregate timer runs over the currently eligible
+//! (process, target) pairs — a node process on each up node, an AZ process
+//! on each reachable AZ, the rack process on each rack that is not down —
+//! whose original total rate is Λ = Σ λᵢ. After every event the timer is
+//! redrawn (exact, as every failure process is exponential) with a biased
+//! total Λ′ and a target chosen with biased odds qᵢ, and the trial's
+//! likelihood ratio accumulates e^{−(Λ − Λ′)·dt} over each interval and
+//! λᵢ / (qᵢ Λ′) at each failure. Every other timing is sampled unchanged.
+//!
+//! Rates while *degraded* (some node, AZ or rack not up, or any
+//! non-failure event pending): failures get the share θ of the probability
+//! against the next scheduled event, Δ ahead: Λ′ = max(Λ, −ln(1 − θ)/Δ), so
+//! P(failure first) = θ when that exceeds the unbiased chance; the share is
+//! split equally among the eligible pairs (balanced failure biasing,
+//! Shahabuddin 1994). Λ′ depends only on the state and the queue at the
+//! redraw, so it is predictable and the estimator stays unbiased. All up and
+//! nothing pending: the original rates, except for the first failure of a
+//! `force_first` run, drawn from the exponential truncated to the horizon
+//! (ratio 1 − e^{−ΛT}).
+
+use super::fleet::{CRASH_PROC, Fleet, LOSS_PROC};
+use super::{OTHER, Volume, low_bits};
+use crate::engine::{Engine, EventQueue, Slot};
+use crate::model::event::{Event, Observer};
+use crate::time::SimTime;
+use rand::RngExt;
+
+/// How `estimate` drives the failure processes.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct Biasing {
+    /// Share of the probability failures get while degraded (0: Λ′ = Λ).
+    pub theta: f64,
+    /// Split the degraded share equally among eligible failures; otherwise
+    /// in proportion to their rates.
+    pub balanced: bool,
+    /// Draw the first failure within `[0, horizon)` (for `p_data_loss`).
+    pub force_first: Option<SimTime>,
+    /// A regenerative cycle: a first failure at 1 µs at the original odds,
+    /// and the run ends when everything is back up and nothing is pending.
+    pub cycle: bool,
+    /// β of the defensive mixture: each excursion from the quiet state is
+    /// drawn from the biased law with probability β, else from the original
+    /// one, and weighted by p / (β q + (1 − β) p) ≤ 1/(1 − β) (1: always
+    /// biased, weight p / q).
+    pub mix: f64,
+}
+
+impl Biasing {
+    /// Original rates and odds: the weight stays exactly 1.
+    pub const NONE: Biasing = Biasing {
+        theta: 0.0,
+        balanced: false,
+        force_first: None,
+        cycle: false,
+        mix: 1.0,
+    };
+}
+
+/// Process kinds of the aggregate timer, in the order targets are chosen.
+const KINDS: usize = 5;
+const NODE_CRASH: usize = 0;
+const NODE_LOSS: usize = 1;
+const AZ_OUTAGE: usize = 2;
+const AZ_LOSS: usize = 3;
+const RACK: usize = 4;
+
+/// The trial's biasing state.
+pub(super) struct BiasState {
+    plan: Biasing,
+    /// λ per kind (per target, per second; 0 when the process is absent).
+    rates: [f64; KINDS],
+    /// ln of the likelihood ratio so far.
+    log_w: f64,
+    /// Λ and Λ′ in force since `since`.
+    rate: f64,
+    biased: f64,
+    since: SimTime,
+    /// The scheduled failure (kind, target) and ln λᵢ/(qᵢΛ′) for it under
+    /// the biased law; for the first failure, its own ratio.
+    pick: Option<(usize, usize)>,
+    pick_ln_ratio: f64,
+    first_ln_ratio: f64,
+    failures: u64,
+    /// The current excursion: whether it is drawn from the biased law, and
+    /// ln(p/q) of its path so far (q: the biased law).
+    in_excursion: bool,
+    exc_biased: bool,
+    exc_log_l: f64,
+}
+
+impl BiasState {
+    /// ln p/(β q + (1 − β) p) of the current excursion, from ln(p/q) = l:
+    /// −ln(β e^{−l} + 1 − β), computed without overflow.
+    fn excursion_ln_weight(&self) -> f64 {
+        let beta = self.plan.mix;
+        if beta >= 1.0 {
+            return self.exc_log_l;
+        }
+        let a = beta.ln() - self.exc_log_l;
+        let c = (1.0 - beta).ln();
+        let m = a.max(c);
+        -(m + ((a - m).exp() + (c - m).exp()).ln())
+    }
+}
+
+impl BiasState {
+    pub(super) fn new(plan: Biasing, cfg: &crate::model::Config) -> BiasState {
+        let f = &cfg.failures;
+        let rate = |p: &Option<crate::model::Process>| {
+            p.as_ref().map_or(0.0, |p| 1.0 / p.every.mean_secs())
+        };
+        BiasState {
+            plan,
+            rates: [
+                rate(&f.node_crash),
+                rate(&f.node_loss),
+                rate(&f.az_outage),
+                rate(&f.az_loss),
+                rate(&f.rack_outage),
+            ],
+            log_w: 0.0,
+            rate: 0.0,
+            biased: 0.0,
+            since: SimTime::ZERO,
+            pick: None,
+            pick_ln_ratio: 0.0,
+            first_ln_ratio: 0.0,
+            failures: 0,
+            in_excursion: false,
+            exc_biased: false,
+            exc_log_l: 0.0,
+        }
+    }
+}
+
+/// What a biased trial reports besides its [`crate::model::RunStats`].
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct BiasOutcome {
+    /// The likelihood ratio of the trial's path (original / biased).
+    pub weight: f64,
+    /// Failures the aggregate timer fired.
+    pub failures: u64,
+}
+
+impl<'c, O: Observer> Volume<'c, O> {
+    /// Drives the failure processes by `plan` (SPEC §7) instead of their
+    /// own timers; every failure process must be exponential.
+    pub fn biased(mut self, plan: Biasing) -> Self {
+        self.bias = Some(Box::new(BiasState::new(plan, self.cfg)));
+        self
+    }
+
+    /// The likelihood ratio so far (None without a plan).
+    pub fn bias_outcome(&self) -> Option<BiasOutcome> {
+        self.bias.as_ref().map(|b| BiasOutcome {
+            weight: if b.in_excursion {
+                (b.log_w + b.excursion_ln_weight()).exp()
+            } else {
+                b.log_w.exp()
+            },
+            failures: b.failures,
+        })
+    }
+
+    /// `after_event` under a plan: give-up timers as usual, then the
+    /// aggregate failure timer.
+    #[cold]
+    pub(super) fn after_event_biased<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>) {
+        if !self.fleet.dirty.is_empty() {
+            self.fleet.sort_dirty();
+            if let Some(rda) = &self.cfg.replace_down_after {
+                self.arm_give_ups(eng, rda);
+            }
+            self.fleet.clear_dirty();
+        }
+        self.fleet.azs_dirty = false;
+        self.fleet.dirty_racks.clear();
+        let Some(mut b) = self.bias.take() else {
+            return;
+        };
+        self.rebias(eng, &mut b);
+        self.bias = Some(b);
+    }
+
+    /// The slot and event of failure `kind` on target `i`.
+    fn failure_event(&self, kind: usize, i: usize) -> (Slot, Event) {
+        match kind {
+            NODE_CRASH => (
+                Fleet::node_slot(i, CRASH_PROC),
+                Event::NodeCrashDue(i as u32),
+            ),
+            NODE_LOSS => (Fleet::node_slot(i, LOSS_PROC), Event::NodeLossDue(i as u32)),
+            AZ_OUTAGE => (self.fleet.az_slot(i, 0), Event::AzOutageDue(i as u16)),
+            AZ_LOSS => (self.fleet.az_slot(i, 1), Event::AzLossDue(i as u16)),
+            _ => (self.fleet.rack_slot(i, 0), Event::RackOutageDue(i as u32)),
+        }
+    }
+
+    /// Whether the timer of failure `kind` on `i` is still pending (its
+    /// firing clears the armed flag, in `apply.rs`).
+    fn failure_armed(&self, kind: usize, i: usize) -> bool {
+        match kind {
+            NODE_CRASH => self.fleet.armed(i, CRASH_PROC as usize),
+            NODE_LOSS => self.fleet.armed(i, LOSS_PROC as usize),
+            AZ_OUTAGE => self.fleet.az_armed[0] & (1 << i) != 0,
+            AZ_LOSS => self.fleet.az_armed[1] & (1 << i) != 0,
+            _ => self.fleet.rack_armed[i],
+        }
+    }
+
+    fn set_failure_armed(&mut self, kind: usize, i: usize, on: bool) {
+        match kind {
+            NODE_CRASH | NODE_LOSS => self.fleet.set_armed(i, kind, on),
+            AZ_OUTAGE | AZ_LOSS => {
+                let m = &mut self.fleet.az_armed[kind - AZ_OUTAGE];
+                if on { *m |= 1 << i } else { *m &= !(1 << i) }
+            }
+            _ => self.fleet.rack_armed[i] = on,
+        }
+    }
+
+    /// Eligible targets per kind: up nodes, reachable AZs, racks not down.
+    fn eligible(&self) -> [usize; KINDS] {
+        let nodes = (0..self.fleet.nodes.len())
+            .filter(|&n| self.fleet.up(n))
+            .count();
+        let azs = self.fleet.az_until.len();
+        let az_up = (low_bits(azs) & !self.fleet.az_dark).count_ones() as usize;
+        let racks = self.fleet.rack_dark.iter().filter(|d| !**d).count();
+        [nodes, nodes, az_up, az_up, racks]
+    }
+
+    /// The `k`-th eligible target of `kind`.
+    fn nth_target(&self, kind: usize, k: usize) -> usize {
+        let found = match kind {
+            NODE_CRASH | NODE_LOSS => (0..self.fleet.nodes.len())
+                .filter(|&n| self.fleet.up(n))
+                .nth(k),
+            AZ_OUTAGE | AZ_LOSS => (0..self.fleet.az_until.len())
+                .filter(|&a| self.fleet.az_reachable(a))
+                .nth(k),
+            _ => (0..self.fleet.rack_dark.len())
+                .filter(|&g| !self.fleet.rack_dark[g])
+                .nth(k),
+        };
+        found.unwrap_or(0)
+    }
+
+    /// Settles the weight of the interval that just ended and redraws the
+    /// aggregate failure timer for the state after this event.
+    fn rebias<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, b: &mut BiasState) {
+        let now = eng.now();
+        let dt = (now.0 - b.since.0) as f64 / 1e6;
+        b.exc_log_l -= (b.rate - b.biased) * dt;
+        if let Some((kind, i)) = b.pick.take() {
+            if self.failure_armed(kind, i) {
+                self.set_failure_armed(kind, i, false);
+                eng.cancel(self.failure_event(kind, i).0);
+            } else {
+                // It fired: the event just applied was this failure.
+                if b.failures == 0 {
+                    b.log_w += b.first_ln_ratio;
+                }
+                b.exc_log_l += b.pick_ln_ratio;
+                b.failures += 1;
+            }
+        }
+        b.since = now;
+        b.rate = 0.0;
+        b.biased = 0.0;
+        let counts = self.eligible();
+        let mut total = 0.0;
+        let mut pairs = 0usize;
+        for (&rate, &count) in b.rates.iter().zip(&counts) {
+            if rate > 0.0 {
+                total += rate * count as f64;
+                pairs += count;
+            }
+        }
+        let all_up = counts[NODE_CRASH] == self.fleet.nodes.len()
+            && counts[AZ_OUTAGE] == self.fleet.az_until.len()
+            && counts[RACK] == self.fleet.rack_dark.len();
+        let next = eng.next_time();
+        let quiet = all_up && next.is_none();
+        // An excursion runs from entering the quiet state (all up, nothing
+        // pending) until entering it again: its first failure's pick, then
+        // the degraded period it starts.
+        if quiet {
+            if b.in_excursion {
+                b.log_w += b.excursion_ln_weight();
+            }
+            if b.plan.cycle && b.failures > 0 {
+                // Back to all up, all current: the cycle ends (the queue is empty).
+                b.in_excursion = false;
+                return;
+            }
+            b.in_excursion = true;
+            b.exc_log_l = 0.0;
+            b.exc_biased = b.plan.mix >= 1.0 || eng.rng().random::<f64>() < b.plan.mix;
+        }
+        if pairs == 0 || total.is_nan() || total <= 0.0 {
+            return;
+        }
+        let u: f64 = eng.rng().random();
+        // The biased law's rate Λ′ (Λ when quiet or unbiased).
+        let mut biased_rate = total;
+        let use_bias = b.exc_biased;
+        b.first_ln_ratio = 0.0;
+        let delay = if b.failures == 0 && b.plan.cycle {
+            // The cycle starts with its first failure.
+            SimTime(1)
+        } else if let (0, Some(h), true) = (b.failures, b.plan.force_first, quiet) {
+            // Truncated exponential on [now, h): density ratio 1 − e^{−ΛT}.
+            let t = (h.0.saturating_sub(now.0)) as f64 / 1e6;
+            let c = -(-total * t).exp_m1();
+            let s = -(-u * c).ln_1p() / total;
+            b.first_ln_ratio = c.ln();
+            SimTime(((s * 1e6).ceil() as u64).clamp(1, (h.0 - now.0).max(2) - 1))
+        } else {
+            if let Some(at) = next.filter(|_| !quiet && b.plan.theta > 0.0) {
+                let gap = (at.0.saturating_sub(now.0)).max(1) as f64 / 1e6;
+                biased_rate = total.max(-(-b.plan.theta).ln_1p() / gap);
+            }
+            b.rate = total;
+            b.biased = biased_rate;
+            let lambda = if use_bias { biased_rate } else { total };
+            SimTime(((-(1.0 - u).ln() / lambda * 1e6).ceil() as u64).max(1))
+        };
+        // The biased law's split: equal odds among the eligible pairs
+        // (balanced failure biasing, also from the quiet state), else in
+        // proportion to λ.
+        let balanced_law = b.plan.balanced;
+        let v: f64 = eng.rng().random();
+        let equal = balanced_law && use_bias;
+        let mut x = if equal { v * pairs as f64 } else { v * total };
+        // The last eligible pair catches a rounding overshoot.
+        let mut pick = None;
+        for (k, (&rate, &count)) in b.rates.iter().zip(&counts).enumerate() {
+            if rate <= 0.0 || count == 0 {
+                continue;
+            }
+            let w = if equal { 1.0 } else { rate };
+            let block = w * count as f64;
+            pick = Some((k, ((x / w) as usize).min(count - 1)));
+            if x < block {
+                break;
+            }
+            x -= block;
+        }
+        let Some((kind, idx)) = pick else { return };
+        let target = self.nth_target(kind, idx);
+        // ln λᵢ/λ′ᵢ under the BFB law, whichever law drew it: λ′ᵢ = Λ′/pairs
+        // (balanced) or Λ′λᵢ/Λ (exactly Λ/Λ′ = 1 when unbiased).
+        b.pick_ln_ratio = if balanced_law {
+            (b.rates[kind] * pairs as f64 / biased_rate).ln()
+        } else {
+            (total / biased_rate).ln()
+        };
+        b.pick = Some((kind, target));
+        self.set_failure_armed(kind, target, true);
+        let (slot, ev) = self.failure_event(kind, target);
+        self.after(eng, slot, delay, OTHER, ev);
+    }
+}

@@ -1,0 +1,173 @@
+//! `estimate` (SPEC §7): refusals, the JSON contract, thread-count byte
+//! identity. See: issue 16.
+
+use super::{bin, write};
+
+/// A 3-replica PG losing a node every `every`, 1 h repairs, over a year.
+fn three(every: &str) -> String {
+    format!(
+        "name = \"three\"\nhorizon = \"1y\"\n[cluster]\nnodes_per_az = 1\nwrite_quorum = 2\n\
+         read_quorum = 2\nrepair_time = \"1h\"\n[failures.node_loss]\nevery = \"{every}\"\n"
+    )
+}
+
+/// Runs `estimate FILE ARGS…` on `text`; returns (status, stdout, stderr).
+fn estimate(text: &str, args: &[&str]) -> (Option<i32>, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "s.toml", text);
+    let out = bin().arg("estimate").arg(&p).args(args).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn refused(text: &str, args: &[&str], expect: &[&str]) {
+    let (code, out, err) = estimate(text, args);
+    assert_eq!(code, Some(2), "stderr: {err}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(out.is_empty(), "{out}");
+    for e in expect {
+        assert!(err.contains(e), "expected `{e}` in: {err}");
+    }
+}
+
+#[test]
+fn issue_16_scripted_events_are_refused() {
+    let text = format!(
+        "{}[[events]]\nat = \"1h\"\nkind = \"node-loss\"\nnode = \"az-a-1\"\n",
+        three("1y")
+    );
+    // [[events]] is on line 10.
+    refused(&text, &[], &["s.toml:10:1:", "events", "scripted events"]);
+}
+
+#[test]
+fn issue_16_non_exponential_failures_need_approx() {
+    let text = three("1y").replace(
+        "every = \"1y\"",
+        "every = { dist = \"weibull\", shape = 0.7, scale = \"1y\" }",
+    );
+    // [failures.node_loss] is on line 8.
+    refused(
+        &text,
+        &[],
+        &["s.toml:8:1:", "failures.node_loss.every", "--approx"],
+    );
+    // With --approx it runs and lists the substitution.
+    let (code, out, err) = estimate(&text, &["--approx", "--json", "--max-trials", "1024"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("\"key\": \"failures.node_loss.every\""),
+        "{out}"
+    );
+}
+
+#[test]
+fn issue_16_horizon_is_an_error_for_write_unavailability() {
+    refused(
+        &three("1y"),
+        &["--measure", "write_unavailability", "--horizon", "1y"],
+        &["--horizon", "no horizon"],
+    );
+}
+
+#[test]
+fn issue_16_bad_flag_values_are_refused() {
+    refused(&three("1y"), &["--rel-error", "0"], &["--rel-error"]);
+    refused(&three("1y"), &["--theta", "1"], &["--theta"]);
+    refused(&three("1y"), &["--max-trials", "0"], &["--max-trials"]);
+}
+
+#[test]
+fn issue_16_impossible_data_loss_is_zero_with_no_trials() {
+    let text =
+        "name = \"c\"\nhorizon = \"1y\"\n[failures.node_crash]\nevery = \"1d\"\nlasts = \"1h\"\n";
+    let (code, out, err) = estimate(text, &["--json"]);
+    assert_eq!(code, Some(0), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["estimate"], 0.0);
+    assert_eq!(v["trials"], 0);
+    assert_eq!(v["converged"], true);
+}
+
+#[test]
+fn issue_16_json_keys_and_thread_count_byte_identity() {
+    let args = ["--json", "--max-trials", "4096", "--seed", "3"];
+    let (code, one, err) = estimate(&three("1y"), &[&args[..], &["--threads", "1"]].concat());
+    assert_eq!(code, Some(0), "{err}");
+    let (_, three_t, _) = estimate(&three("1y"), &[&args[..], &["--threads", "3"]].concat());
+    assert_eq!(one, three_t, "same bytes for any --threads");
+    let v: serde_json::Value = serde_json::from_str(&one).unwrap();
+    for k in [
+        "scenario",
+        "seed",
+        "measure",
+        "horizon_seconds",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "relative_error",
+        "trials",
+        "variance_reduction",
+        "converged",
+        "biasing",
+    ] {
+        assert!(v.get(k).is_some(), "missing {k}: {one}");
+    }
+    assert_eq!(v["measure"], "p_data_loss");
+    assert_eq!(v["seed"], 3);
+    assert_eq!(v["horizon_seconds"], 31_536_000.0);
+    assert_eq!(v["biasing"]["theta"], 0.5);
+    // Whole batches of 1,024 only.
+    assert_eq!(v["trials"].as_u64().unwrap() % 1024, 0);
+}
+
+#[test]
+fn issue_16_not_converged_warns_and_exits_0() {
+    // One batch cannot reach ±0.1 % on this scenario.
+    let (code, out, err) = estimate(
+        &three("1y"),
+        &["--json", "--max-trials", "1024", "--rel-error", "0.001"],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.starts_with("warning: not converged"), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["converged"], false);
+    assert_eq!(v["trials"], 1024);
+}
+
+#[test]
+fn issue_16_write_unavailability_by_cycles_matches_analyze() {
+    // 3 nodes, quorum 2/3, exponential 1 h repairs: the chain of `analyze`
+    // is exact for the write unavailability (restore_time, fixed, only
+    // matters after a data loss, which `--approx` makes exponential).
+    // The estimate's 95 % interval at this fixed seed covers it, and the
+    // JSON has no horizon.
+    let text = "name = \"wu\"\n[cluster]\nnodes_per_az = 1\nwrite_quorum = 2\nread_quorum = 2\n\
+                repair_time = { dist = \"exponential\", mean = \"1h\" }\n\
+                [failures.node_loss]\nevery = \"30d\"\n";
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "wu.toml", text);
+    let out = bin()
+        .args(["analyze", "--approx", "--json"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    let a: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let exact = a["write_unavailability"].as_f64().unwrap();
+    let (code, out, err) = estimate(text, &["--measure", "write_unavailability", "--json"]);
+    assert_eq!(code, Some(0), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["horizon_seconds"], serde_json::Value::Null);
+    assert_eq!(v["converged"], true);
+    let (lo, hi) = (
+        v["ci_low"].as_f64().unwrap(),
+        v["ci_high"].as_f64().unwrap(),
+    );
+    assert!(
+        lo <= exact && exact <= hi,
+        "{exact:e} not in [{lo:e}, {hi:e}]"
+    );
+}
