@@ -44,6 +44,22 @@ fn issue_16_scripted_events_are_refused() {
 }
 
 #[test]
+fn issue_16_databases_are_refused_not_estimated_as_storage() {
+    // An RDS design loses data through EBS losses, which the biasing does
+    // not cover: estimate must refuse rather than answer 0 (as the storage
+    // alone, with no loss process, would). [database] is on line 10.
+    let text = format!(
+        "{}[database]\ndesign = \"rds-single-az\"\n[failures.ebs_loss]\nevery = \"700y\"\n",
+        three("1y")
+    );
+    refused(
+        &text,
+        &[],
+        &["s.toml:10:1:", "database", "not databases yet"],
+    );
+}
+
+#[test]
 fn issue_16_non_exponential_failures_need_approx() {
     let text = three("1y").replace(
         "every = \"1y\"",

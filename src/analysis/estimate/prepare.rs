@@ -56,6 +56,19 @@ pub fn prepare(
                 .into(),
         ));
     }
+    if cfg.database.is_some() {
+        // The biasing covers the storage's failure processes; instance
+        // crashes, EBS losses and the RDS restore rules are not biased yet,
+        // so a database's estimate would silently leave them out.
+        return Err(at(
+            "[database]",
+            "database",
+            "estimate covers protection groups and volumes, not databases yet: remove the \
+             [database] table to estimate the storage alone, or use `compare` (or `sweep`) \
+             for the database designs"
+                .into(),
+        ));
+    }
     let mut approximated = Vec::new();
     let f = &mut cfg.failures;
     let procs: [(&str, &mut Option<Process>); 5] = [
