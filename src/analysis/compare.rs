@@ -192,13 +192,7 @@ pub fn execute(
 ) -> Result<(), Error> {
     let n = entries.len();
     let per = trials.div_ceil(CHUNK);
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(t) = threads {
-        builder = builder.num_threads(t);
-    }
-    let pool = builder
-        .build()
-        .map_err(|e| Error::Internal(format!("cannot start threads: {e}")))?;
+    let pool = super::thread_pool(threads)?;
     let cfgs: Vec<&Config> = entries.iter().map(|e| &e.config).collect();
     let sums = pool.install(|| {
         (0..per * n as u64)

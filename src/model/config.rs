@@ -226,6 +226,16 @@ pub struct Process {
     pub lasts: Option<Dist>,
 }
 
+impl Process {
+    /// `, lasts D` for a process with a length, else nothing (for reports).
+    pub fn describe_lasts(&self) -> String {
+        self.lasts
+            .as_ref()
+            .map(|l| format!(", lasts {}", l.describe()))
+            .unwrap_or_default()
+    }
+}
+
 /// The four background processes; absent ones never fire.
 #[derive(Clone, Debug, Default)]
 pub struct Failures {

@@ -82,11 +82,7 @@ pub fn check_lines(s: &mut String, cfg: &Config) {
     let _ = writeln!(s, "\ndatabase");
     spec_lines(s, cfg, db, &db.spec);
     if let Some(p) = &db.instance_crash {
-        let lasts = p
-            .lasts
-            .as_ref()
-            .map(|l| format!(", lasts {}", l.describe()))
-            .unwrap_or_default();
+        let lasts = p.describe_lasts();
         let _ = writeln!(
             s,
             "  instance_crash     per instance: every {}{lasts}",

@@ -172,11 +172,7 @@ pub fn run_report(
 
 fn process_line(s: &mut String, name: &str, per: &str, p: &Option<Process>) {
     if let Some(p) = p {
-        let lasts = p
-            .lasts
-            .as_ref()
-            .map(|l| format!(", lasts {}", l.describe()))
-            .unwrap_or_default();
+        let lasts = p.describe_lasts();
         let _ = writeln!(
             s,
             "  {name:<12} per {per}: every {}{lasts}",

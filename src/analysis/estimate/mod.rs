@@ -206,13 +206,7 @@ pub fn run(
 ) -> Result<Summary, Error> {
     use indicatif::{ProgressBar, ProgressStyle};
     use std::io::IsTerminal;
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(t) = threads {
-        builder = builder.num_threads(t);
-    }
-    let pool = builder
-        .build()
-        .map_err(|e| Error::Internal(format!("cannot start threads: {e}")))?;
+    let pool = super::thread_pool(threads)?;
     let bar = if quiet || !p.possible || !std::io::stderr().is_terminal() {
         ProgressBar::hidden()
     } else {

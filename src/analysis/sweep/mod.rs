@@ -274,13 +274,7 @@ pub fn execute(
     let per_point = (hi - lo).div_ceil(CHUNK);
     let total = per_point * plan.points.len() as u64;
     let n = plan.points.len();
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(t) = threads {
-        builder = builder.num_threads(t);
-    }
-    let pool = builder
-        .build()
-        .map_err(|e| Error::Internal(format!("cannot start threads: {e}")))?;
+    let pool = super::thread_pool(threads)?;
     pool.install(|| {
         (0..total)
             .into_par_iter()
