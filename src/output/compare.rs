@@ -143,6 +143,40 @@ fn secs(s: f64) -> String {
     format_duration(SimTime::from_secs_f64(t))
 }
 
+/// The replay form (`--trials 1` on scripted events): what the incident did
+/// to each design, in time over the horizon rather than per year.
+fn replay(s: &mut String, sc: &Scenario, figs: &[Figures]) {
+    let h = sc.horizon.as_secs_f64();
+    // One trial of the horizon: a per-year rate times the years is the count.
+    let count = |per_year: f64| (per_year * h / YEAR_S).round() as u64;
+    let _ = writeln!(
+        s,
+        "{:<21} {:>14} {:>14} {:>13} {:>9} {:>14} {:>9} {:>12}",
+        "design",
+        "writes down",
+        "reads down",
+        "write outages",
+        "failovers",
+        "longest outage",
+        "data loss",
+        "lost writes"
+    );
+    for f in figs {
+        let _ = writeln!(
+            s,
+            "{:<21} {:>14} {:>14} {:>13} {:>9} {:>14} {:>9} {:>12}",
+            f.design,
+            secs((1.0 - f.write_availability_mean) * h),
+            secs((1.0 - f.read_availability_mean) * h),
+            count(f.outages_per_year),
+            count(f.failovers_per_year),
+            secs(f.longest_outage_seconds),
+            if f.p_data_loss > 0.0 { "yes" } else { "no" },
+            secs(f.lost_write_seconds_max)
+        );
+    }
+}
+
 /// The readable table.
 pub fn table(sc: &Scenario, seed: u64, trials: u64, figs: &[Figures]) -> String {
     let mut s = String::new();
@@ -158,6 +192,11 @@ pub fn table(sc: &Scenario, seed: u64, trials: u64, figs: &[Figures]) -> String 
         let _ = writeln!(s, "  {}", d.trim());
     }
     s.push('\n');
+    if trials == 1 && !sc.config.events.is_empty() {
+        replay(&mut s, sc, figs);
+        skipped_lines(&mut s, figs);
+        return s;
+    }
     let _ = writeln!(
         s,
         "{:<21} {:<37} {:<37} {:>12} {:>10} {:>12} {:>11} {:>9} {:>21}  SLA lines met",
@@ -209,6 +248,12 @@ pub fn table(sc: &Scenario, seed: u64, trials: u64, figs: &[Figures]) -> String 
             }
         );
     }
+    skipped_lines(&mut s, figs);
+    s
+}
+
+/// The failure sources each design had no target for.
+fn skipped_lines(s: &mut String, figs: &[Figures]) {
     let skipped: Vec<&Figures> = figs.iter().filter(|f| !f.skipped.is_empty()).collect();
     if !skipped.is_empty() {
         let _ = writeln!(s, "\nskipped (no target in that design)");
@@ -216,7 +261,6 @@ pub fn table(sc: &Scenario, seed: u64, trials: u64, figs: &[Figures]) -> String 
             let _ = writeln!(s, "  {:<21} {}", f.design, f.skipped.join("; "));
         }
     }
-    s
 }
 
 /// The `--out` CSV: one row per design.

@@ -459,3 +459,55 @@ fn issue_14_compare_bad_flags() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!svg.exists());
 }
+
+#[test]
+fn issue_14_compare_replays_an_incident_per_design() {
+    // scenarios/incidents/2012-06-us-east-1-power.toml: az-a unreachable
+    // for exactly 2 h, nothing else. Each design's writer (or primary) is
+    // in az-a, the first AZ. Aurora fails over to its reader in az-b: writes
+    // down failover_time = 30 s, reads never (the reader serves). Single-AZ
+    // has nothing to fail over to and its AZ is out: down the whole 2 h.
+    // Multi-AZ fails over to its in-sync standby: 90 s, reads too (only
+    // the primary serves reads). The cluster: 35 s, its standbys keep reads.
+    let out = bin()
+        .args([
+            "compare",
+            "scenarios/incidents/2012-06-us-east-1-power.toml",
+            "--trials",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let row = |d: &str| -> Vec<String> {
+        let line = text
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(d))
+            .unwrap_or_else(|| panic!("{d}: {text}"));
+        line.split_whitespace().skip(1).map(String::from).collect()
+    };
+    // writes down, reads down, write outages, failovers, longest, loss, lost
+    assert_eq!(
+        row("aurora"),
+        ["30s", "0", "1", "1", "30s", "no", "0"],
+        "{text}"
+    );
+    assert_eq!(
+        row("rds-single-az"),
+        ["2h", "2h", "1", "0", "2h", "no", "0"],
+        "{text}"
+    );
+    assert_eq!(
+        row("rds-multi-az"),
+        ["1m30s", "1m30s", "1", "1", "1m30s", "no", "0"],
+        "{text}"
+    );
+    assert_eq!(
+        row("rds-multi-az-cluster"),
+        ["35s", "0", "1", "1", "35s", "no", "0"],
+        "{text}"
+    );
+    assert!(text.contains("writes down"), "{text}");
+    assert!(!text.contains("downtime/yr"), "{text}");
+}
