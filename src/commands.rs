@@ -12,10 +12,9 @@ use crate::error::Error;
 use crate::model::NoObserver;
 use crate::output::file::{self, AtomicFile, Format, OutputPath};
 use crate::output::plot::{self, SweepPlot};
-use crate::output::{json::RunJson, report, timeline::TimelineCsv};
+use crate::output::{json::RunJson, progress, report, timeline::TimelineCsv};
 use crate::scenario::{self, Assignment, Overrides, Scenario, work};
 use crate::time::{US_PER_S, parse_duration};
-use indicatif::{ProgressBar, ProgressStyle};
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
@@ -181,7 +180,7 @@ fn run_cmd(a: RunArgs) -> Result<String, Error> {
     work::check(w.events, limit, &detail)?;
     let path = input.display().to_string();
     let started = Instant::now();
-    let bar = run_progress(sc.horizon);
+    let bar = progress::run_progress(sc.horizon);
     // The estimate cannot foresee every cascade (a give-up or restore
     // feeding the next at millisecond rates): the limit also holds while the
     // run goes, and a run stopped by it writes nothing.
@@ -267,23 +266,6 @@ fn run_cmd(a: RunArgs) -> Result<String, Error> {
     } else {
         report::run_report(&sc, &path, &a.scenario.set, sc.seed, &stats, &wall)
     })
-}
-
-/// A progress bar in simulated time for a long `run` (stderr, terminals only;
-/// it appears after the first million events, so short runs never show it).
-fn run_progress(horizon: crate::time::SimTime) -> ProgressBar {
-    use std::io::IsTerminal;
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(horizon.0 / US_PER_S);
-    if let Ok(style) = ProgressStyle::with_template(
-        "{bar:30} {percent:>3}% of {msg} simulated  elapsed {elapsed}  ETA {eta}",
-    ) {
-        bar.set_style(style);
-    }
-    bar.set_message(crate::time::format_duration(horizon));
-    bar
 }
 
 fn check_cmd(a: CheckArgs) -> Result<String, Error> {
@@ -380,7 +362,10 @@ fn analyze_cmd(a: AnalyzeArgs) -> Result<String, Error> {
         ).with_key("database")));
     }
     let started = Instant::now();
-    let result = markov::analyze(&sc.config, a.approx).map_err(|e| e.into_error(&path))?;
+    let spinner = progress::analyze_spinner();
+    let result = markov::analyze(&sc.config, a.approx).map_err(|e| e.into_error(&path));
+    spinner.finish_and_clear();
+    let result = result?;
     let wall = started.elapsed().as_secs_f64();
     Ok(if a.json {
         crate::output::json::AnalyzeJson::new(&sc, &result).render()

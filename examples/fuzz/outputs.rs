@@ -332,6 +332,59 @@ fn sweep_csv(text: &str, plan: &Plan, trials: Option<&str>) -> Result<(), String
     Ok(())
 }
 
+/// A database timeline (SPEC §5): start/end rows, time order, a writer
+/// among the `n` instances (or none), at most `n` up, writes only with a
+/// writer serving, booleans, and data losses that never go down.
+fn database_timeline(text: &str, n: usize) -> Result<(), String> {
+    let mut rd = csv::Reader::from_reader(text.as_bytes());
+    let header = rd.headers().map_err(|e| e.to_string())?.clone();
+    if header.iter().ne(aurora_sim::output::timeline::DB_COLUMNS) {
+        return Err(format!("database timeline header {header:?}"));
+    }
+    let (mut prev, mut rows, mut last, mut losses) = (0.0f64, 0, String::new(), 0u64);
+    let flag = |s: &str| match s {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(format!("boolean `{s}`")),
+    };
+    for rec in rd.records() {
+        let rec = rec.map_err(|e| e.to_string())?;
+        let t: f64 = rec[0].parse().map_err(|_| format!("time `{}`", &rec[0]))?;
+        if t < prev || (rows == 0) != (&rec[1] == "start") {
+            return Err(format!("row {rows}: {t} s {} after {prev} s", &rec[1]));
+        }
+        let writer = match &rec[3] {
+            "" => None,
+            w => Some(w.parse::<usize>().map_err(|_| format!("writer `{w}`"))?),
+        };
+        if writer.is_some_and(|w| w == 0 || w > n) {
+            return Err(format!("row {rows}: writer {writer:?} of {n} instances"));
+        }
+        let up: usize = rec[4]
+            .parse()
+            .map_err(|_| format!("instances_up `{}`", &rec[4]))?;
+        if up > n {
+            return Err(format!("row {rows}: {up} of {n} instances up"));
+        }
+        let (w, _r, _s) = (flag(&rec[5])?, flag(&rec[6])?, flag(&rec[7])?);
+        if w && writer.is_none() {
+            return Err(format!("row {rows}: write-available with no writer"));
+        }
+        let l: u64 = rec[8]
+            .parse()
+            .map_err(|_| format!("data_loss_events `{}`", &rec[8]))?;
+        if l < losses {
+            return Err(format!("row {rows}: data_loss_events went down"));
+        }
+        (prev, losses, last) = (t, l, rec[1].to_string());
+        rows += 1;
+    }
+    if last != "end" {
+        return Err(format!("last row `{last}`, not end"));
+    }
+    Ok(())
+}
+
 /// The timeline CSV: start/end rows, time order, letters, and the quorum
 /// definitions of SPEC §1 on every row.
 fn timeline(
@@ -339,6 +392,9 @@ fn timeline(
     sc: &aurora_sim::scenario::Scenario,
     read_covers_write: bool,
 ) -> Result<(), String> {
+    if let Some(db) = &sc.config.database {
+        return database_timeline(text, db.spec.instances.len());
+    }
     if sc.config.storage.volume_mode {
         return volume_timeline(text, sc);
     }

@@ -7,6 +7,7 @@ pub mod database;
 pub mod file;
 pub mod json;
 pub mod plot;
+pub mod progress;
 pub mod report;
 pub mod segments;
 pub mod timeline;
