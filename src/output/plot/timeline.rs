@@ -385,31 +385,7 @@ fn legend(svg: &mut Svg, left: f64, y: f64, breaks: bool, unlabelled: usize) {
         x += 26.0 + label.len() as f64 * 7.0;
     }
     let y2 = y + 20.0;
-    let mut x = left;
-    for (colour, label) in [(DATA_LOSS, "data loss"), (RESTORE, "restore from backup")] {
-        svg.line(
-            x,
-            y2 + 6.0,
-            x + 14.0,
-            y2 + 6.0,
-            colour,
-            r#"stroke-width="1.5" stroke-dasharray="4 3""#,
-        );
-        svg.text(x + 18.0, y2 + 10.5, label, r#"class="legend""#);
-        x += 30.0 + label.len() as f64 * 7.0;
-    }
-    svg.raw(&format!(
-        r##"<path d="M{:.2},{:.2} l-3.5,-6 h7 z" fill="#333"/>"##,
-        x + 4.0,
-        y2 + 9.0
-    ));
-    let marks = if unlabelled > 0 {
-        format!("failure, loss or restore ({unlabelled} not labelled: no room)")
-    } else {
-        "failure, loss or restore".to_string()
-    };
-    svg.text(x + 12.0, y2 + 10.5, &marks, r#"class="legend""#);
-    x += 22.0 + marks.len() as f64 * 6.5;
+    let x = marks_legend(svg, left, y2, unlabelled);
     if breaks {
         svg.line(x, y2 + 12.0, x + 5.0, y2, "#333", r#"stroke-width="1.5""#);
         svg.line(
@@ -443,4 +419,34 @@ fn group_by_az(nodes: &[String]) -> Vec<(String, Vec<usize>)> {
         }
     }
     out
+}
+
+/// The legend entries both timeline plots share, from `x` on row `y`: the
+/// dashed data-loss and restore lines and the event marker (with how many
+/// marks had no room for a label). Returns the x after them.
+pub(super) fn marks_legend(svg: &mut Svg, mut x: f64, y: f64, unlabelled: usize) -> f64 {
+    for (colour, label) in [(DATA_LOSS, "data loss"), (RESTORE, "restore from backup")] {
+        svg.line(
+            x,
+            y + 6.0,
+            x + 14.0,
+            y + 6.0,
+            colour,
+            r#"stroke-width="1.5" stroke-dasharray="4 3""#,
+        );
+        svg.text(x + 18.0, y + 10.5, label, r#"class="legend""#);
+        x += 30.0 + label.len() as f64 * 7.0;
+    }
+    svg.raw(&format!(
+        r##"<path d="M{:.2},{:.2} l-3.5,-6 h7 z" fill="#333"/>"##,
+        x + 4.0,
+        y + 9.0
+    ));
+    let marks = if unlabelled > 0 {
+        format!("failure, loss or restore ({unlabelled} not labelled: no room)")
+    } else {
+        "failure, loss or restore".to_string()
+    };
+    svg.text(x + 12.0, y + 10.5, &marks, r#"class="legend""#);
+    x + 22.0 + marks.len() as f64 * 6.5
 }

@@ -477,29 +477,7 @@ fn legend(svg: &mut Svg, lay: &Layout, scale: &TimeScale, unlabelled: usize) {
         svg.text(x + 16.0, y + 10.5, label, r#"class="legend""#);
         x += 26.0 + label.len() as f64 * 7.0;
     }
-    for (colour, label) in [(DATA_LOSS, "data loss"), (RESTORE, "restore from backup")] {
-        svg.line(
-            x,
-            y + 6.0,
-            x + 14.0,
-            y + 6.0,
-            colour,
-            r#"stroke-width="1.5" stroke-dasharray="4 3""#,
-        );
-        svg.text(x + 18.0, y + 10.5, label, r#"class="legend""#);
-        x += 30.0 + label.len() as f64 * 7.0;
-    }
-    svg.raw(&format!(
-        r##"<path d="M{:.2},{:.2} l-3.5,-6 h7 z" fill="#333"/>"##,
-        x + 4.0,
-        y + 9.0
-    ));
-    let marks = if unlabelled > 0 {
-        format!("failure, loss or restore ({unlabelled} not labelled: no room)")
-    } else {
-        "failure, loss or restore".to_string()
-    };
-    svg.text(x + 12.0, y + 10.5, &marks, r#"class="legend""#);
+    super::timeline::marks_legend(svg, x, y, unlabelled);
     if scale.has_breaks() {
         let (x, y2) = (lay.left, y + 20.0);
         svg.line(x, y2 + 12.0, x + 5.0, y2, "#333", r#"stroke-width="1.5""#);
