@@ -204,7 +204,7 @@ pub fn execute(
                     let first = (idx % per) * CHUNK;
                     for t in first..(first + CHUNK).min(trials) {
                         // The same seed for every design: the same storage history.
-                        let st = simulate(cfgs[d], trial_seed(seed, 0, t), sc.horizon)?;
+                        let st = simulate(cfgs[d], trial_seed(seed, t), sc.horizon)?;
                         acc[d].add(&st);
                     }
                     Ok::<_, Error>(acc)
