@@ -22,10 +22,9 @@ mod streams;
 
 pub use queue::{EventQueue, HeapQueue};
 pub use slot_heap::SlotHeap;
-pub use streams::{Streams, stream_id};
+pub use streams::{SourceRng, Streams, combine, stream_id};
 
 use crate::time::SimTime;
-use rand_chacha::ChaCha8Rng;
 
 /// The order class of an event among those at the same instant (lower first).
 pub type Class = u8;
@@ -100,12 +99,17 @@ impl<E, Q: EventQueue<E>> Engine<E, Q> {
     /// The random stream of the model's source number `source`; `id` names
     /// it (its ChaCha stream number, see [`stream_id`]) the first time.
     #[inline]
-    pub fn stream(&mut self, source: usize, id: impl FnOnce() -> u64) -> &mut ChaCha8Rng {
+    pub fn stream(&mut self, source: usize, id: impl FnOnce() -> u64) -> &mut SourceRng {
         self.streams.get(source, id)
     }
 
+    /// Makes room for the model's source numbers below `sources`.
+    pub fn reserve_streams(&mut self, sources: usize) {
+        self.streams.reserve(sources);
+    }
+
     /// A stream the model keeps for itself (e.g. a placement), by stream number.
-    pub fn detached_stream(&self, id: u64) -> ChaCha8Rng {
+    pub fn detached_stream(&self, id: u64) -> SourceRng {
         self.streams.detached(id)
     }
 

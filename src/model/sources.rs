@@ -14,7 +14,7 @@
 //! sources.
 
 use super::{Config, Dist};
-use crate::engine::{Engine, EventQueue, stream_id};
+use crate::engine::{Engine, EventQueue, combine, stream_id};
 use crate::time::SimTime;
 
 /// A failure process kind, in the order of [`KIND_NAMES`].
@@ -43,6 +43,20 @@ pub const KIND_NAMES: [&str; 7] = [
     "instance_crash",
     "ebs_loss",
 ];
+
+/// [`stream_id`] of each kind's name.
+const KIND_IDS: [u64; 7] = [
+    stream_id(&[KIND_NAMES[0]]),
+    stream_id(&[KIND_NAMES[1]]),
+    stream_id(&[KIND_NAMES[2]]),
+    stream_id(&[KIND_NAMES[3]]),
+    stream_id(&[KIND_NAMES[4]]),
+    stream_id(&[KIND_NAMES[5]]),
+    stream_id(&[KIND_NAMES[6]]),
+];
+
+/// [`stream_id`] of `every` and `lasts`.
+const PART_IDS: [u64; 2] = [stream_id(&["every"]), stream_id(&["lasts"])];
 
 /// Which draw of a process: the time to the next failure, or its length.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -106,6 +120,7 @@ const TIMING_NAMES: [&str; 13] = [
 #[derive(Copy, Clone, Debug)]
 pub struct Sources {
     base: [usize; 7],
+    count: usize,
 }
 
 impl Sources {
@@ -129,7 +144,12 @@ impl Sources {
             *b = at;
             at += 2 * c;
         }
-        Sources { base }
+        Sources { base, count: at }
+    }
+
+    /// Number of source numbers (for [`crate::engine::Engine::reserve_streams`]).
+    pub fn count(&self) -> usize {
+        self.count
     }
 
     /// Source number of `part` of process `kind` on `target`.
@@ -144,25 +164,24 @@ impl Sources {
         t as usize
     }
 
-    /// Stream number of `part` of process `kind` on `target`.
+    /// Stream number of `part` of process `kind` on `target`: the parts of
+    /// its canonical name (`node_crash`, `az-a-1`, `every`), each hashed by
+    /// [`stream_id`], folded by [`combine`]. A rack's target is its AZ's
+    /// name and its number in the AZ, an instance's its number (1-based).
     pub fn process_id(cfg: &Config, kind: Kind, target: usize, part: Part) -> u64 {
-        let part = match part {
-            Part::Every => "every",
-            Part::Lasts => "lasts",
-        };
-        let kind_name = KIND_NAMES[kind];
-        match kind {
-            NODE_CRASH | NODE_LOSS => {
-                stream_id(&[kind_name, &cfg.storage.node_names[target], part])
-            }
-            AZ_OUTAGE | AZ_LOSS => stream_id(&[kind_name, &cfg.layout.azs[target], part]),
+        let target_id = match kind {
+            NODE_CRASH | NODE_LOSS => cfg.storage.node_ids[target],
+            AZ_OUTAGE | AZ_LOSS => stream_id(&[&cfg.layout.azs[target]]),
             RACK_OUTAGE => {
                 let r = cfg.storage.racks_per_az;
-                let k = (target % r + 1).to_string();
-                stream_id(&[kind_name, &cfg.layout.azs[target / r], &k, part])
+                combine(
+                    stream_id(&[&cfg.layout.azs[target / r]]),
+                    (target % r + 1) as u64,
+                )
             }
-            _ => stream_id(&[kind_name, &(target + 1).to_string(), part]),
-        }
+            _ => (target + 1) as u64,
+        };
+        combine(combine(KIND_IDS[kind], target_id), PART_IDS[part as usize])
     }
 
     /// Stream number of a timing.
@@ -171,7 +190,7 @@ impl Sources {
     }
 
     /// Draws `d` for `part` of process `kind` on `target`.
-    #[inline]
+    #[inline(always)]
     pub fn draw_process<E, Q: EventQueue<E>>(
         &self,
         eng: &mut Engine<E, Q>,
@@ -185,7 +204,7 @@ impl Sources {
     }
 
     /// Draws timing `t` from `d`.
-    #[inline]
+    #[inline(always)]
     pub fn draw_timing<E, Q: EventQueue<E>>(
         eng: &mut Engine<E, Q>,
         d: &Dist,
@@ -197,7 +216,7 @@ impl Sources {
 
 /// Draws `d` from source `source` (stream `id()`); a fixed timing draws
 /// nothing and opens no stream.
-#[inline]
+#[inline(always)]
 fn draw<E, Q: EventQueue<E>>(
     eng: &mut Engine<E, Q>,
     d: &Dist,
@@ -254,13 +273,21 @@ mod tests {
         }
         assert_eq!(seen.len(), 13 + 2 * (9 + 9 + 3 + 3 + 6 + 2 + 2));
         assert_eq!(*seen.iter().max().unwrap(), seen.len() - 1);
+        // Names are hashed part by part: rack 2 of az-b, node az-b-2.
+        let name = |parts: [u64; 3]| combine(combine(parts[0], parts[1]), parts[2]);
+        let h = |s: &str| stream_id(&[s]);
+        let rack = combine(h("az-b"), 2);
         assert_eq!(
             Sources::process_id(&sc.config, RACK_OUTAGE, 3, Part::Lasts),
-            stream_id(&["rack_outage:az-b:2:lasts"])
+            name([h("rack_outage"), rack, h("lasts")])
         );
         assert_eq!(
             Sources::process_id(&sc.config, NODE_CRASH, 4, Part::Every),
-            stream_id(&["node_crash:az-b-2:every"])
+            name([h("node_crash"), h("az-b-2"), h("every")])
+        );
+        assert_ne!(
+            Sources::process_id(&sc.config, NODE_CRASH, 4, Part::Every),
+            Sources::process_id(&sc.config, NODE_LOSS, 4, Part::Every)
         );
     }
 }

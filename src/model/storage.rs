@@ -3,6 +3,12 @@
 //! of exactly one node per replica slot, so the model has one shape.
 
 use super::config::Layout;
+use crate::engine::stream_id;
+
+/// [`stream_id`] of each name.
+fn ids(names: &[String]) -> Vec<u64> {
+    names.iter().map(|n| stream_id(&[n])).collect()
+}
 
 /// How PGs are placed on the fleet.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -41,6 +47,9 @@ pub struct Storage {
     pub repair_streams: Option<u32>,
     /// Fleet node names in node order: `az-a-1 … az-a-N, az-b-1, …`.
     pub node_names: Vec<String>,
+    /// [`stream_id`] of each node name (the node's part of its random
+    /// sources' stream numbers, hashed once per scenario, not per trial).
+    pub node_ids: Vec<u64>,
     /// Whether `[volume]` or `[fleet]` was given: the volume outputs and
     /// timeline are used (SPEC §4), else §3's exactly.
     pub volume_mode: bool,
@@ -57,15 +66,18 @@ impl Storage {
             racks_per_az: 1,
             repair_streams: None,
             node_names: layout.node_names.clone(),
+            node_ids: ids(&layout.node_names),
             volume_mode: false,
         }
     }
 
     /// A fleet of `nodes_per_az` per AZ with fleet node names.
     pub fn fleet(layout: &Layout, nodes_per_az: usize) -> Storage {
+        let node_names = Layout::new(layout.azs.clone(), nodes_per_az).node_names;
         Storage {
             nodes_per_az,
-            node_names: Layout::new(layout.azs.clone(), nodes_per_az).node_names,
+            node_ids: ids(&node_names),
+            node_names,
             volume_mode: true,
             ..Storage::single(layout)
         }

@@ -370,7 +370,7 @@ impl<'c, O: Observer> Volume<'c, O> {
 /// The stream of the biasing choices (its own, so the timings' streams see
 /// the same draws as in an unbiased run).
 #[inline]
-fn bias_stream<Q: EventQueue<Event>>(eng: &mut Engine<Event, Q>) -> &mut rand_chacha::ChaCha8Rng {
+fn bias_stream<Q: EventQueue<Event>>(eng: &mut Engine<Event, Q>) -> &mut crate::engine::SourceRng {
     eng.stream(Sources::timing(Timing::Bias), || {
         Sources::timing_id(Timing::Bias)
     })

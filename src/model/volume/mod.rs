@@ -265,6 +265,7 @@ impl<'c, O: Observer> Volume<'c, O> {
     /// Places the replicas, schedules the scripted events and the first
     /// background failures, and records the `start` row.
     pub fn start<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>) {
+        eng.reserve_streams(self.src.count());
         let mut rng = eng.detached_stream(sources::placement_id());
         self.node_of = placement::place(self.cfg, &mut rng);
         self.fleet.attach(&self.node_of, self.v);

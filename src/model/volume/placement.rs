@@ -2,15 +2,15 @@
 //! stream of its own so that the same seed gives the same placement whatever
 //! the failure settings; and the figures `check` prints about it.
 
+use crate::engine::SourceRng;
 use crate::model::Config;
 use crate::model::storage::Placement;
 use rand::seq::index;
-use rand_chacha::ChaCha8Rng;
 use std::collections::HashSet;
 
 /// The node of every replica, by replica id `pg × V + slot`. Slots are in
 /// AZ order, and within an AZ in node order.
-pub fn place(cfg: &Config, rng: &mut ChaCha8Rng) -> Vec<u32> {
+pub fn place(cfg: &Config, rng: &mut SourceRng) -> Vec<u32> {
     let st = &cfg.storage;
     let (n, big_n, azs) = (
         cfg.layout.nodes_per_az,
@@ -88,11 +88,7 @@ pub fn stats(cfg: &Config, seed: u64) -> PlacementStats {
 }
 
 /// `count` distinct nodes of `scope`, ascending, from burst stream `rng`.
-pub fn burst_nodes(
-    rng: &mut ChaCha8Rng,
-    scope: std::ops::Range<usize>,
-    count: usize,
-) -> Vec<usize> {
+pub fn burst_nodes(rng: &mut SourceRng, scope: std::ops::Range<usize>, count: usize) -> Vec<usize> {
     let len = scope.len();
     let mut v: Vec<usize> = index::sample(rng, len, count.min(len))
         .into_iter()

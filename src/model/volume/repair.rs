@@ -10,13 +10,13 @@
 
 use super::fleet::Seg;
 use super::{Data, NONE, OTHER, Volume, bit, members};
+use crate::engine::SourceRng;
 use crate::engine::{Engine, EventQueue};
 use crate::model::event::{Change, Event, Observer, Target};
 use crate::model::sources::{Sources, Timing};
 use crate::model::stats::VolumeStats;
 use crate::time::SimTime;
 use rand::{RngExt, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeSet;
 
 /// What the queue walk does with a waiting repair.
@@ -33,7 +33,7 @@ pub(super) struct RepairQueue {
     /// When each queued replica joined (by replica id).
     since: Vec<SimTime>,
     /// The re-replication stream (target choices).
-    pub(super) rng: ChaCha8Rng,
+    pub(super) rng: SourceRng,
 }
 
 impl RepairQueue {
@@ -41,7 +41,7 @@ impl RepairQueue {
         RepairQueue {
             waiting: BTreeSet::new(),
             since: vec![SimTime::ZERO; replicas],
-            rng: ChaCha8Rng::seed_from_u64(0),
+            rng: SourceRng::seed_from_u64(0),
         }
     }
 
