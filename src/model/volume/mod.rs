@@ -19,6 +19,7 @@ mod apply;
 mod arm;
 mod bias;
 mod fleet;
+mod flip;
 pub mod placement;
 mod repair;
 mod rules;
@@ -104,6 +105,11 @@ struct Pg {
     lost_data: bool,
     /// Slot order is node order (so the first up, current slot is the lowest bit).
     ordered: bool,
+    /// Calm after its last pass, with no lost slot even queued: until its
+    /// next pass, a flip of its slots' reachability needs only the quiet
+    /// rules (`Volume::flip_calm`). Every change but such a flip is
+    /// followed by a pass, which sets it again.
+    calm: bool,
     /// SPEC §6 state in one word, so that the quiet pass tests it at once:
     /// the AZs whose quorum switch is due (bits 0–31), [`NO_FULL`], and the
     /// quorum epoch above [`EPOCH_SHIFT`] (0 the scenario's, `a + 1` with AZ
@@ -141,6 +147,9 @@ pub struct Volume<'c, O: Observer> {
     all: ReplicaSet,
     /// The scenario's quorum (epoch 0), kept here to save an indirection.
     quorum: super::Quorum,
+    /// Slots whose loss alone leaves an intact PG able to write and read
+    /// (in the scenario's quorum): the flip loop's shortcut (`flip.rs`).
+    lone_flip: ReplicaSet,
     /// Full segments (SPEC §6; all slots unless `segments = "tail"`): a
     /// PG with none left has lost its pages, and a full slot is repaired
     /// only from a full peer.
@@ -208,6 +217,7 @@ impl<'c, O: Observer> Volume<'c, O> {
             restoring: false,
             lost_data: false,
             ordered: true,
+            calm: true,
             special: 0,
         };
         let reps = p * v;
@@ -220,6 +230,12 @@ impl<'c, O: Observer> Volume<'c, O> {
             instant_detection: cfg.detection_delay.is_zero(),
             all,
             quorum: cfg.quorum.clone(),
+            lone_flip: (0..v)
+                .filter(|&s| {
+                    let m = all & !bit(s);
+                    cfg.quorum.write_ok(m) && cfg.quorum.read_ok(m, m)
+                })
+                .fold(0, |m, s| m | bit(s)),
             full: cfg.segments.as_ref().map_or(all, |t| t.full),
             az_slots: (0..cfg.layout.azs.len())
                 .map(|a| low_bits(n) << (a * n))

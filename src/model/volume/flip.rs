@@ -1,0 +1,244 @@
+//! A node crash or return on a volume: one reachability flip per PG with a
+//! replica on the node. Most of those PGs are calm (`Pg::calm`), and for a
+//! calm PG the flip's whole fixpoint is the quiet rules (rule 1, and rule 2
+//! if catch-ups are instant) and its count update: [`Volume::flip_node`]
+//! applies them in one tight loop over the node's replica list, and hands
+//! any other PG to the full pass, in the same PG order.
+
+use super::{Pg, Volume, bit, members};
+use crate::engine::{Engine, EventQueue};
+use crate::model::Quorum;
+use crate::model::event::{Event, Observer};
+use crate::time::SimTime;
+
+/// Where the tight loop stopped.
+enum Stop {
+    /// At the end of the list.
+    End,
+    /// At replica `.0`, whose PG is not calm or has several slots there.
+    Busy(usize),
+    /// At replica `.0`, after its PG's quiet rules asked for the full loop
+    /// (a catch-up with a positive `catchup_time` to start).
+    Full(usize),
+}
+
+/// The volume-wide counts the loop updates, held in registers meanwhile.
+struct Counts {
+    write_down: usize,
+    read_down: usize,
+    degraded: usize,
+}
+
+impl<O: Observer> Volume<'_, O> {
+    /// Node `n`'s replicas became unreachable (`down`) or reachable again;
+    /// PG by PG in PG order, as [`Volume::hit`] would.
+    pub(super) fn flip_node<Q: EventQueue<Event>>(
+        &mut self,
+        eng: &mut Engine<Event, Q>,
+        n: usize,
+        down: bool,
+    ) {
+        let hit = if down {
+            super::apply::Hit::Down
+        } else {
+            super::apply::Hit::Up
+        };
+        let mut i = 0;
+        loop {
+            let stop = self.flip_calm_run(n, i, down, eng.now());
+            let (at, full) = match stop {
+                Stop::End => return,
+                Stop::Busy(at) => (at, false),
+                Stop::Full(at) => (at, true),
+            };
+            let list = &self.fleet.on_node[n];
+            let j = list[at].pg;
+            if full {
+                self.full_pass(eng, j as usize);
+            } else {
+                let mask = list[at..]
+                    .iter()
+                    .take_while(|s| s.pg == j)
+                    .fold(0, |m, s| m | bit(s.slot as usize));
+                self.hit_pg(eng, j as usize, mask, hit);
+            }
+            // A pass moves replicas of its own PG only (onto or off this
+            // node), so the PGs after it are where they were.
+            i = self.fleet.on_node[n].partition_point(|s| s.pg <= j);
+        }
+    }
+
+    /// Applies the flip to node `n`'s replicas from index `start` on while
+    /// their PGs are calm and hold one slot on the node each.
+    ///
+    /// The write clock is read, not brought forward (`touch`): it runs at
+    /// rate 1 while the PG is write-available, so `wclock + (now − since)`
+    /// is its value now for as long as the PG stays so; only a flip that
+    /// changes the PG's write availability stores it.
+    #[inline(never)]
+    fn flip_calm_run(&mut self, n: usize, start: usize, down: bool, now: SimTime) -> Stop {
+        let list = &self.fleet.on_node[n][..];
+        let (pgs, pos, quorum) = (&mut self.pgs[..], &mut self.pos[..], &self.quorum);
+        let (v, all, instant, lone) = (self.v, self.all, self.instant_catchup, self.lone_flip);
+        let mut c = Counts {
+            write_down: self.pgs_write_down,
+            read_down: self.pgs_read_down,
+            degraded: self.pgs_degraded,
+        };
+        let mut stop = Stop::End;
+        let mut i = start;
+        while let Some(seg) = list.get(i) {
+            let j = seg.pg as usize;
+            let Some(pg) = pgs.get_mut(j).filter(|pg| pg.calm) else {
+                stop = Stop::Busy(i);
+                break;
+            };
+            if list.get(i + 1).is_some_and(|t| t.pg == seg.pg) {
+                stop = Stop::Busy(i);
+                break;
+            }
+            let (s, b) = (seg.slot as usize, bit(seg.slot as usize));
+            let wclock = if pg.write_ok {
+                pg.wclock + (now.0 - pg.since.0)
+            } else {
+                pg.wclock
+            };
+            // The commonest flips: one replica of an intact PG goes down,
+            // or it returns and catches up at once. With `lone_flip` its
+            // quorums hold either way, so the rules reduce to these sets
+            // (rule 1 makes it stale at the crash; rule 2 current at the
+            // return) and only the degraded count changes.
+            if lone & b != 0 && pg.present == all {
+                if down && pg.down == 0 && pg.current == all {
+                    pg.down = b;
+                    pg.current = all & !b;
+                    pos[j * v + s] = wclock;
+                    c.degraded += usize::from(O::ENABLED);
+                    pg.degraded |= O::ENABLED;
+                    i += 1;
+                    continue;
+                }
+                if !down && instant && pg.down == b && pg.current == all & !b {
+                    pg.down = 0;
+                    pg.current = all;
+                    pos[j * v + s] = wclock;
+                    c.degraded -= usize::from(O::ENABLED);
+                    pg.degraded &= !O::ENABLED;
+                    i += 1;
+                    continue;
+                }
+            }
+            if down {
+                pg.down |= b;
+            } else {
+                pg.down &= !b;
+            }
+            let base = j * v;
+            let Some(slots) = pos.get_mut(base..base + v) else {
+                unreachable!("every PG has V positions");
+            };
+            if !quiet(pg, slots, wclock, quorum, all, instant) {
+                // The full loop takes over, from a touched write clock.
+                pg.wclock = wclock;
+                pg.since = now;
+                stop = Stop::Full(i);
+                break;
+            }
+            counts::<O>(pg, quorum, all, wclock, now, &mut c);
+            i += 1;
+        }
+        self.pgs_write_down = c.write_down;
+        self.pgs_read_down = c.read_down;
+        self.pgs_degraded = c.degraded;
+        stop
+    }
+}
+
+/// `Volume::quiet_rules` on one calm PG (`pos`: its replicas' positions;
+/// `wclock`: its write clock now).
+#[inline(always)]
+fn quiet(
+    pg: &mut Pg,
+    pos: &mut [u64],
+    wclock: u64,
+    quorum: &Quorum,
+    all: u64,
+    instant: bool,
+) -> bool {
+    let up = !pg.down & all;
+    let mut current = pg.current;
+    let mut caught_up = false;
+    loop {
+        // Rule 1; it never empties `current` (it needs a write quorum).
+        let stale = current & !up;
+        if stale != 0 && quorum.write_ok(current & up) {
+            current &= !stale;
+            for s in members(stale) {
+                pos[s] = wclock;
+            }
+        }
+        let waiting = pg.present & !current & up;
+        if caught_up || waiting == 0 || current & up == 0 {
+            break;
+        }
+        if !instant {
+            pg.current = current;
+            return false;
+        }
+        // Rule 2, as `set_data` would: present stays, current is set.
+        current |= waiting;
+        for s in members(waiting) {
+            pos[s] = wclock;
+        }
+        caught_up = true;
+        if current & !up == 0 {
+            break;
+        }
+    }
+    pg.current = current;
+    true
+}
+
+/// `Volume::pg_done` on a calm PG (epoch 0, still calm).
+#[inline(always)]
+fn counts<O: Observer>(
+    pg: &mut Pg,
+    quorum: &Quorum,
+    all: u64,
+    wclock: u64,
+    now: SimTime,
+    c: &mut Counts,
+) {
+    let (up, uc) = (pg.present & !pg.down, pg.current & !pg.down);
+    let w = quorum.write_ok(uc);
+    let r = quorum.read_ok(up, uc);
+    if w != pg.write_ok {
+        // The clock changes rate here: bring it to now first.
+        pg.wclock = wclock;
+        pg.since = now;
+        pg.write_ok = w;
+        if w {
+            c.write_down -= 1;
+        } else {
+            c.write_down += 1;
+        }
+    }
+    if r != pg.read_ok {
+        pg.read_ok = r;
+        if r {
+            c.read_down -= 1;
+        } else {
+            c.read_down += 1;
+        }
+    }
+    // Only the volume timeline shows degraded PGs.
+    let d = uc != all;
+    if O::ENABLED && d != pg.degraded {
+        pg.degraded = d;
+        if d {
+            c.degraded += 1;
+        } else {
+            c.degraded -= 1;
+        }
+    }
+}
