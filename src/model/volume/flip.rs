@@ -137,14 +137,11 @@ impl<O: Observer> Volume<'_, O> {
             let Some(slots) = pos.get_mut(base..base + v) else {
                 unreachable!("every PG has V positions");
             };
-            if !quiet(pg, slots, wclock, quorum, all, instant) {
-                // The full loop takes over, from a touched write clock.
-                pg.wclock = wclock;
-                pg.since = now;
+            let clock = (wclock, now);
+            if !quiet_and_count::<O>(pg, slots, clock, quorum, all, instant, &mut c) {
                 stop = Stop::Full(i);
                 break;
             }
-            counts::<O>(pg, quorum, all, wclock, now, &mut c);
             i += 1;
         }
         self.pgs_write_down = c.write_down;
@@ -152,6 +149,29 @@ impl<O: Observer> Volume<'_, O> {
         self.pgs_degraded = c.degraded;
         stop
     }
+}
+
+/// The quiet rules and the count update of one calm PG, out of line so
+/// that the shortcuts' loop keeps its registers. False: the full loop
+/// takes over, from a touched write clock (`clock`: the clock and now).
+#[inline(never)]
+fn quiet_and_count<O: Observer>(
+    pg: &mut Pg,
+    pos: &mut [u64],
+    clock: (u64, SimTime),
+    quorum: &Quorum,
+    all: u64,
+    instant: bool,
+    c: &mut Counts,
+) -> bool {
+    let (wclock, now) = clock;
+    if !quiet(pg, pos, wclock, quorum, all, instant) {
+        pg.wclock = wclock;
+        pg.since = now;
+        return false;
+    }
+    counts::<O>(pg, quorum, all, wclock, now, c);
+    true
 }
 
 /// `Volume::quiet_rules` on one calm PG (`pos`: its replicas' positions;

@@ -80,38 +80,41 @@ fn members(mut m: u64) -> impl Iterator<Item = usize> {
     })
 }
 
-/// One protection group's slot sets and write clock.
+/// One protection group's slot sets and write clock. In field order: what
+/// a node crash or return reads and writes of a calm PG (`flip.rs`) comes
+/// first, in 44 contiguous bytes.
 #[derive(Clone, Debug)]
+#[repr(C)]
 struct Pg {
     present: ReplicaSet,
     /// Present with the current flag (up or down).
     current: ReplicaSet,
-    lost_detected: ReplicaSet,
-    repairing: ReplicaSet,
-    catching: ReplicaSet,
     /// Slots whose node is unreachable.
     down: ReplicaSet,
-    /// Lost slots holding a partial copy (`repair_progress = "resume"`).
-    kept: ReplicaSet,
-    /// Lost slots waiting in the repair queue.
-    queued: ReplicaSet,
     /// Acknowledged-write clock (µs) as of `since`; it runs while write-available.
     wclock: u64,
     since: SimTime,
     write_ok: bool,
     read_ok: bool,
     degraded: bool,
-    restoring: bool,
-    lost_data: bool,
-    /// Slot order is node order (so the first up, current slot is the lowest bit).
-    ordered: bool,
     /// Calm after its last pass, with no lost slot even queued: until its
     /// next pass, a flip of its slots' reachability needs only the quiet
     /// rules (`Volume::flip_calm`). Every change but such a flip is
     /// followed by a pass, which sets it again.
     calm: bool,
+    restoring: bool,
+    lost_data: bool,
+    /// Slot order is node order (so the first up, current slot is the lowest bit).
+    ordered: bool,
+    lost_detected: ReplicaSet,
+    repairing: ReplicaSet,
+    catching: ReplicaSet,
+    /// Lost slots holding a partial copy (`repair_progress = "resume"`).
+    kept: ReplicaSet,
+    /// Lost slots waiting in the repair queue.
+    queued: ReplicaSet,
     /// SPEC §6 state in one word, so that the quiet pass tests it at once:
-    /// the AZs whose quorum switch is due (bits 0–31), [`NO_FULL`], and the
+    /// the AZs whose switch is due (bits 0–31), [`NO_FULL`], and the
     /// quorum epoch above [`EPOCH_SHIFT`] (0 the scenario's, `a + 1` with AZ
     /// `a` switched out).
     special: u64,
