@@ -58,7 +58,7 @@ impl<'c, O: Observer> Volume<'c, O> {
         mask: u64,
         hit: Hit,
     ) {
-        if matches!(hit, Hit::Down | Hit::Up) && self.quiet_allowed() && self.pgs[j].calm {
+        if matches!(hit, Hit::Down | Hit::Up) && self.flips_allowed() && self.pgs[j].calm {
             return self.flip_calm(eng, j, mask, hit == Hit::Down);
         }
         self.touch(j, eng.now());
@@ -122,7 +122,7 @@ impl<'c, O: Observer> Volume<'c, O> {
     /// Node `n`'s replicas became unreachable or reachable (`hit`).
     #[inline(always)]
     fn flip<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, n: usize, hit: Hit) {
-        if self.quiet_allowed() {
+        if self.flips_allowed() {
             self.flip_node(eng, n, hit == Hit::Down);
         } else {
             self.hit_node(eng, n, hit);
@@ -303,7 +303,7 @@ impl<'c, O: Observer> Volume<'c, O> {
         let row = self.begin_row(change, Target::Az(a));
         let (now, slots) = (eng.now(), self.az_slots[a]);
         for j in 0..self.pgs.len() {
-            if !lose && self.quiet_allowed() && self.pgs[j].calm {
+            if !lose && self.flips_allowed() && self.pgs[j].calm {
                 self.flip_calm(eng, j, slots, true);
                 continue;
             }
@@ -332,7 +332,7 @@ impl<'c, O: Observer> Volume<'c, O> {
             let back = members(slots)
                 .filter(|&s| self.fleet.reachable(self.node_of[base + s] as usize))
                 .fold(0, |m, s| m | bit(s));
-            if self.quiet_allowed() && self.pgs[j].calm {
+            if self.flips_allowed() && self.pgs[j].calm {
                 self.flip_calm(eng, j, back, false);
                 continue;
             }

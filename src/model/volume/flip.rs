@@ -11,6 +11,23 @@ use crate::model::Quorum;
 use crate::model::event::{Event, Observer};
 use crate::time::SimTime;
 
+#[cfg(test)]
+thread_local! {
+    /// Tests turn the flip shortcuts off to compare with the full passes.
+    static FULL_PASSES_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether reachability flips may take the shortcuts of this file (and
+/// `Volume::flip_calm`): always, but in tests that compare them with the
+/// full passes.
+#[inline(always)]
+pub(super) fn shortcuts() -> bool {
+    #[cfg(test)]
+    return !FULL_PASSES_ONLY.with(|f| f.get());
+    #[cfg(not(test))]
+    true
+}
+
 /// Where the tight loop stopped.
 enum Stop {
     /// At the end of the list.
@@ -259,6 +276,106 @@ fn counts<O: Observer>(
             c.degraded += 1;
         } else {
             c.degraded -= 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FULL_PASSES_ONLY;
+    use crate::analysis::run::{simulate, simulate_observed};
+    use crate::engine::SlotHeap;
+    use crate::output::timeline::TimelineCsv;
+    use crate::scenario::{Overrides, parse};
+
+    /// Volumes whose crashes and returns meet PGs in every state: repairs
+    /// running and queued behind one stream per node, lost and undetected
+    /// replicas, catch-ups in progress, kept partial copies, replicas moved
+    /// by re-replication (so a node can hold two slots of a PG), rack and
+    /// AZ outages, tail segments and quorum switches.
+    const VOLUMES: [&str; 2] = [
+        r#"
+name = "random"
+horizon = "4y"
+[cluster]
+detection_delay = "10s"
+repair_time = { dist = "exponential", mean = "6h" }
+[volume]
+size = "1TiB"
+placement = "random"
+[fleet]
+nodes_per_az = 6
+racks_per_az = 2
+repair_streams = 1
+[failures.node_crash]
+every = "15d"
+lasts = { dist = "exponential", mean = "3h" }
+[failures.node_loss]
+every = "1y"
+[failures.rack_outage]
+every = "2y"
+lasts = "1h"
+[failures.az_outage]
+every = "2y"
+lasts = "3h"
+"#,
+        r#"
+name = "copyset"
+horizon = "4y"
+[cluster]
+segments = "tail"
+tail_size = "1GiB"
+quorum_switch_after = "30m"
+catchup_time = { dist = "exponential", mean = "5m" }
+repair_progress = "resume"
+repair_time = { dist = "exponential", mean = "12h" }
+[volume]
+size = "640GiB"
+placement = "copyset"
+[fleet]
+nodes_per_az = 4
+[failures.node_crash]
+every = "10d"
+lasts = { dist = "exponential", mean = "4h" }
+[failures.node_loss]
+every = "1y"
+[failures.az_outage]
+every = "1y"
+lasts = "2h"
+"#,
+    ];
+
+    /// A run's totals and volume timeline, with or without the shortcuts.
+    fn run(src: &str, seed: u64, shortcuts: bool) -> (String, String, Vec<u8>) {
+        let sc = parse(src, "t.toml", &Overrides::default()).unwrap();
+        FULL_PASSES_ONLY.with(|f| f.set(!shortcuts));
+        let plain = simulate(&sc.config, seed, sc.horizon).unwrap();
+        let tl = TimelineCsv::for_config(&sc.config, Vec::new());
+        let (st, tl) =
+            simulate_observed::<_, SlotHeap<_>>(&sc.config, seed, 0, sc.horizon, tl).unwrap();
+        FULL_PASSES_ONLY.with(|f| f.set(false));
+        (
+            format!("{plain:?}"),
+            format!("{st:?}"),
+            tl.into_bytes().unwrap(),
+        )
+    }
+
+    /// The shortcuts are the full passes, only faster: the expected values
+    /// are the full passes' own (the rules as they were before the
+    /// shortcuts), run by run, timeline byte by timeline byte.
+    #[test]
+    fn issue_13_flip_shortcuts_give_the_full_passes_results() {
+        for src in VOLUMES {
+            for seed in 1..=3 {
+                let fast = run(src, seed, true);
+                let full = run(src, seed, false);
+                assert_eq!(fast.0, full.0, "{src} seed {seed}: unobserved totals");
+                assert_eq!(fast.1, full.1, "{src} seed {seed}: observed totals");
+                assert!(fast.2 == full.2, "{src} seed {seed}: timelines differ");
+                // Something happened: node events and repairs, not a quiet run.
+                assert!(fast.0.contains("repairs: ") && !fast.0.contains("repairs: 0,"));
+            }
         }
     }
 }

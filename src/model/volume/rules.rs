@@ -34,7 +34,8 @@ impl<O: Observer> Volume<'_, O> {
             self.settle(eng, j);
             self.emit(eng.now(), c, t);
         }
-        if self.quiet_allowed() && self.quiet_pass(j) {
+        let quiet = !O::ENABLED || (self.cfg.storage.volume_mode && super::flip::shortcuts());
+        if quiet && self.quiet_pass(j) {
             self.pg_done(j, false);
             return;
         }
@@ -76,6 +77,12 @@ impl<O: Observer> Volume<'_, O> {
     #[inline(always)]
     pub(super) fn quiet_allowed(&self) -> bool {
         !O::ENABLED || self.cfg.storage.volume_mode
+    }
+
+    /// Whether a reachability flip of a calm PG may skip to the quiet rules.
+    #[inline(always)]
+    pub(super) fn flips_allowed(&self) -> bool {
+        self.quiet_allowed() && super::flip::shortcuts()
     }
 
     /// Slots `mask` of PG `j` went down (`down`) or came back, and nothing
