@@ -352,7 +352,7 @@ lasts = "2h"
         let plain = simulate(&sc.config, seed, sc.horizon).unwrap();
         let tl = TimelineCsv::for_config(&sc.config, Vec::new());
         let (st, tl) =
-            simulate_observed::<_, SlotHeap<_>>(&sc.config, seed, 0, sc.horizon, tl).unwrap();
+            simulate_observed::<_, SlotHeap<_>>(&sc.config, seed, sc.horizon, tl).unwrap();
         FULL_PASSES_ONLY.with(|f| f.set(false));
         (
             format!("{plain:?}"),
