@@ -35,7 +35,17 @@ pub struct Quorum {
     /// A read needs one of these up: the full members, or (without full
     /// segments) any member, which a current one already is.
     read_full: ReplicaSet,
+    /// With at most [`TABLE_REPLICAS`] replicas, both predicates as tables
+    /// over the 64 sets (bit `m`: the answer for set `m`; the read table
+    /// tests the up set, the current clause stays a mask test): one shift
+    /// instead of counting bits and testing the full-set clause, which
+    /// every quorum pays whether or not it has tail segments.
+    write_tab: u64,
+    read_tab: u64,
 }
+
+/// The most replicas the predicate tables cover (64 sets of 6 slots).
+const TABLE_REPLICAS: u32 = 6;
 
 #[inline]
 fn low_bits(n: u32) -> ReplicaSet {
@@ -72,7 +82,7 @@ impl Quorum {
             )));
         }
         let members = low_bits(replicas);
-        Ok(Quorum {
+        let q = Quorum {
             replicas,
             members,
             full: 0,
@@ -80,7 +90,24 @@ impl Quorum {
             read,
             write_full: u64::MAX,
             read_full: members,
-        })
+            write_tab: 0,
+            read_tab: 0,
+        };
+        Ok(q.tabulated())
+    }
+
+    /// This quorum with its predicate tables filled in (if it has few
+    /// enough replicas), from the counting and full-set clauses.
+    fn tabulated(mut self) -> Quorum {
+        if self.replicas <= TABLE_REPLICAS {
+            (self.write_tab, self.read_tab) = (0, 0);
+            for m in 0..64u64 {
+                self.write_tab |= u64::from(self.write_ok_counted(m)) << m;
+                // The current clause is left to the caller's mask test.
+                self.read_tab |= u64::from(self.read_ok_counted(m, self.members)) << m;
+            }
+        }
+        self
     }
 
     /// This counting quorum with the replicas in `full` marked as the full
@@ -100,7 +127,7 @@ impl Quorum {
         } else {
             (self.full, self.full)
         };
-        self
+        self.tabulated()
     }
 
     /// The switched epoch that leaves out the replicas in `az` (SPEC §6):
@@ -141,13 +168,32 @@ impl Quorum {
     /// Whether a write can be acknowledged with these replicas up and current.
     #[inline]
     pub fn write_ok(&self, up_current: ReplicaSet) -> bool {
-        let m = up_current & self.members;
-        m.count_ones() >= self.write || m & self.full == self.write_full
+        if self.replicas <= TABLE_REPLICAS {
+            // Bits beyond the replicas are not members: the low six decide.
+            return (self.write_tab >> (up_current & 63)) & 1 != 0;
+        }
+        self.write_ok_counted(up_current)
     }
 
     /// Whether a read can be served with these replicas up (and these of them current).
     #[inline]
     pub fn read_ok(&self, up: ReplicaSet, up_current: ReplicaSet) -> bool {
+        if self.replicas <= TABLE_REPLICAS {
+            return (self.read_tab >> (up & 63)) & 1 != 0 && up_current & self.members != 0;
+        }
+        self.read_ok_counted(up, up_current)
+    }
+
+    /// [`Quorum::write_ok`] by its clauses.
+    #[inline]
+    fn write_ok_counted(&self, up_current: ReplicaSet) -> bool {
+        let m = up_current & self.members;
+        m.count_ones() >= self.write || m & self.full == self.write_full
+    }
+
+    /// [`Quorum::read_ok`] by its clauses.
+    #[inline]
+    fn read_ok_counted(&self, up: ReplicaSet, up_current: ReplicaSet) -> bool {
         let u = up & self.members;
         u.count_ones() >= self.read && up_current & self.members != 0 && u & self.read_full != 0
     }
@@ -218,6 +264,41 @@ mod tests {
         assert!(q.read_ok(0b001011, 0b000010));
         // 3 up, one current, but all three tails: no pages, no read.
         assert!(!q.read_ok(0b101010, 0b101010));
+    }
+
+    /// The tables answer as the clauses do, for every valid counting
+    /// quorum of 1–6 replicas, with and without full sets and switched
+    /// epochs, over every pair of (up, current) sets (bits beyond the
+    /// replicas included, which the clauses ignore).
+    #[test]
+    fn issue_12_predicate_tables_answer_as_the_clauses() {
+        let mut checked = 0;
+        for v in 1..=6u32 {
+            for w in 1..=v {
+                for r in 1..=v {
+                    let Ok(q) = Quorum::count(v, w, r) else {
+                        continue;
+                    };
+                    let all = low_bits(v);
+                    let mut qs = vec![q.clone(), q.clone().with_full(0b010101 & all)];
+                    if v == 6 {
+                        qs.push(q.without(0b000011));
+                        qs.push(q.clone().with_full(0b010101).without(0b001100));
+                    }
+                    for q in &qs {
+                        for up in 0..128u64 {
+                            for cur in [0, up, up & 0b101, up & 0b1000010] {
+                                let up = up | 0b1100_0000;
+                                assert_eq!(q.write_ok(cur), q.write_ok_counted(cur));
+                                assert_eq!(q.read_ok(up, cur), q.read_ok_counted(up, cur));
+                                checked += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 10_000);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::time::SimTime;
 
 /// What an event does to the replicas it reaches.
 #[derive(Copy, Clone, PartialEq, Eq)]
-enum Hit {
+pub(super) enum Hit {
     /// Their node became unreachable.
     Down,
     /// Their node became reachable.
@@ -54,13 +54,16 @@ impl<'c, O: Observer> Volume<'c, O> {
 
     /// Applies `hit` to slots `mask` of PG `j` and runs its pass.
     #[inline(always)]
-    fn hit_pg<Q: EventQueue<Event>>(
+    pub(super) fn hit_pg<Q: EventQueue<Event>>(
         &mut self,
         eng: &mut Engine<Event, Q>,
         j: usize,
         mask: u64,
         hit: Hit,
     ) {
+        if matches!(hit, Hit::Down | Hit::Up) && self.flips_allowed() && self.pgs[j].calm {
+            return self.flip_calm(eng, j, mask, hit == Hit::Down);
+        }
         self.touch(j, eng.now());
         match hit {
             Hit::Down => self.pgs[j].down |= mask,
@@ -116,6 +119,16 @@ impl<'c, O: Observer> Volume<'c, O> {
             segs.extend_from_slice(&self.fleet.on_node[n]);
             self.hit(eng, &segs, hit);
             self.scratch = segs;
+        }
+    }
+
+    /// Node `n`'s replicas became unreachable or reachable (`hit`).
+    #[inline(always)]
+    fn flip<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, n: usize, hit: Hit) {
+        if self.flips_allowed() {
+            self.flip_node(eng, n, hit == Hit::Down);
+        } else {
+            self.hit_node(eng, n, hit);
         }
     }
 
@@ -208,7 +221,7 @@ impl<'c, O: Observer> Volume<'c, O> {
         self.fleet.mark(n);
         let row = self.begin_row(Change::NodeCrash, Target::Node(n));
         if was {
-            self.hit_node(eng, n, Hit::Down);
+            self.flip(eng, n, Hit::Down);
         }
         row
     }
@@ -293,6 +306,10 @@ impl<'c, O: Observer> Volume<'c, O> {
         let row = self.begin_row(change, Target::Az(a));
         let (now, slots) = (eng.now(), self.az_slots[a]);
         for j in 0..self.pgs.len() {
+            if !lose && self.flips_allowed() && self.pgs[j].calm {
+                self.flip_calm(eng, j, slots, true);
+                continue;
+            }
             self.touch(j, now);
             self.pgs[j].down |= slots;
             if lose {
@@ -318,6 +335,10 @@ impl<'c, O: Observer> Volume<'c, O> {
             let back = members(slots)
                 .filter(|&s| self.fleet.reachable(self.node_of[base + s] as usize))
                 .fold(0, |m, s| m | bit(s));
+            if self.flips_allowed() && self.pgs[j].calm {
+                self.flip_calm(eng, j, back, false);
+                continue;
+            }
             self.touch(j, now);
             self.pgs[j].down &= !back;
             self.pass(eng, j);
@@ -505,7 +526,7 @@ impl<'c, O: Observer> Volume<'c, O> {
                 self.fleet.mark(n);
                 let row = self.begin_row(Change::NodeRecover, Target::Node(n));
                 if self.fleet.reachable(n) {
-                    self.hit_node(eng, n, Hit::Up);
+                    self.flip(eng, n, Hit::Up);
                 }
                 row
             }

@@ -19,6 +19,7 @@ mod apply;
 mod arm;
 mod bias;
 mod fleet;
+mod flip;
 pub mod placement;
 mod repair;
 mod rules;
@@ -80,33 +81,41 @@ fn members(mut m: u64) -> impl Iterator<Item = usize> {
     })
 }
 
-/// One protection group's slot sets and write clock.
+/// One protection group's slot sets and write clock. In field order: what
+/// a node crash or return reads and writes of a calm PG (`flip.rs`) comes
+/// first, in 44 contiguous bytes.
 #[derive(Clone, Debug)]
+#[repr(C)]
 struct Pg {
     present: ReplicaSet,
     /// Present with the current flag (up or down).
     current: ReplicaSet,
-    lost_detected: ReplicaSet,
-    repairing: ReplicaSet,
-    catching: ReplicaSet,
     /// Slots whose node is unreachable.
     down: ReplicaSet,
-    /// Lost slots holding a partial copy (`repair_progress = "resume"`).
-    kept: ReplicaSet,
-    /// Lost slots waiting in the repair queue.
-    queued: ReplicaSet,
     /// Acknowledged-write clock (µs) as of `since`; it runs while write-available.
     wclock: u64,
     since: SimTime,
     write_ok: bool,
     read_ok: bool,
     degraded: bool,
+    /// Calm after its last pass, with no lost slot even queued: until its
+    /// next pass, a flip of its slots' reachability needs only the quiet
+    /// rules (`Volume::flip_calm`). Every change but such a flip is
+    /// followed by a pass, which sets it again.
+    calm: bool,
     restoring: bool,
     lost_data: bool,
     /// Slot order is node order (so the first up, current slot is the lowest bit).
     ordered: bool,
+    lost_detected: ReplicaSet,
+    repairing: ReplicaSet,
+    catching: ReplicaSet,
+    /// Lost slots holding a partial copy (`repair_progress = "resume"`).
+    kept: ReplicaSet,
+    /// Lost slots waiting in the repair queue.
+    queued: ReplicaSet,
     /// SPEC §6 state in one word, so that the quiet pass tests it at once:
-    /// the AZs whose quorum switch is due (bits 0–31), [`NO_FULL`], and the
+    /// the AZs whose switch is due (bits 0–31), [`NO_FULL`], and the
     /// quorum epoch above [`EPOCH_SHIFT`] (0 the scenario's, `a + 1` with AZ
     /// `a` switched out).
     special: u64,
@@ -142,6 +151,9 @@ pub struct Volume<'c, O: Observer> {
     all: ReplicaSet,
     /// The scenario's quorum (epoch 0), kept here to save an indirection.
     quorum: super::Quorum,
+    /// Slots whose loss alone leaves an intact PG able to write and read
+    /// (in the scenario's quorum): the flip loop's shortcut (`flip.rs`).
+    lone_flip: ReplicaSet,
     /// Full segments (SPEC §6; all slots unless `segments = "tail"`): a
     /// PG with none left has lost its pages, and a full slot is repaired
     /// only from a full peer.
@@ -211,6 +223,7 @@ impl<'c, O: Observer> Volume<'c, O> {
             restoring: false,
             lost_data: false,
             ordered: true,
+            calm: true,
             special: 0,
         };
         let reps = p * v;
@@ -223,6 +236,12 @@ impl<'c, O: Observer> Volume<'c, O> {
             instant_detection: cfg.detection_delay.is_zero(),
             all,
             quorum: cfg.quorum.clone(),
+            lone_flip: (0..v)
+                .filter(|&s| {
+                    let m = all & !bit(s);
+                    cfg.quorum.write_ok(m) && cfg.quorum.read_ok(m, m)
+                })
+                .fold(0, |m, s| m | bit(s)),
             full: cfg.segments.as_ref().map_or(all, |t| t.full),
             az_slots: (0..cfg.layout.azs.len())
                 .map(|a| low_bits(n) << (a * n))

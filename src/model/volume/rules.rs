@@ -35,10 +35,18 @@ impl<O: Observer> Volume<'_, O> {
             self.settle(eng, j);
             self.emit(eng.now(), c, t);
         }
-        if !O::ENABLED && self.quiet_pass(j) {
-            self.pg_done(j);
+        let quiet = !O::ENABLED || (self.cfg.storage.volume_mode && super::flip::shortcuts());
+        if quiet && self.quiet_pass(j) {
+            self.pg_done(j, false);
             return;
         }
+        self.full_pass(eng, j);
+    }
+
+    /// The rest of a pass from where the quiet rules leave off: the full
+    /// fixpoint and the volume's counts.
+    #[inline(always)]
+    pub(super) fn full_pass<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, j: usize) {
         loop {
             self.settle(eng, j);
             if self.catch_up(eng, j) {
@@ -62,28 +70,81 @@ impl<O: Observer> Volume<'_, O> {
             }
             break;
         }
-        self.pg_done(j);
+        self.pg_done(j, false);
     }
 
-    /// The rules for a PG with nothing lost and waiting, repairing, catching
-    /// up, kept or being restored, no quorum switch due or in force, a
-    /// current replica and a full one present: most PGs at most
+    /// Whether the quiet rules may stand for the full pass: they record no
+    /// §1 row (a volume's rows are its counts, taken from `pg_done`).
+    #[inline(always)]
+    pub(super) fn quiet_allowed(&self) -> bool {
+        !O::ENABLED || self.cfg.storage.volume_mode
+    }
+
+    /// Whether a reachability flip of a calm PG may skip to the quiet rules.
+    #[inline(always)]
+    pub(super) fn flips_allowed(&self) -> bool {
+        self.quiet_allowed() && super::flip::shortcuts()
+    }
+
+    /// Slots `mask` of PG `j` went down (`down`) or came back, and nothing
+    /// else changed, on a PG that was calm after its last pass (`Pg::calm`):
+    /// a reachability flip changes none of what calmness tests, so the
+    /// quiet rules apply without testing it again.
+    /// This is the node crash / return of a volume, once per PG with a
+    /// replica on the node.
+    #[inline(always)]
+    pub(super) fn flip_calm<Q: EventQueue<Event>>(
+        &mut self,
+        eng: &mut Engine<Event, Q>,
+        j: usize,
+        mask: u64,
+        down: bool,
+    ) {
+        self.touch(j, eng.now());
+        let pg = &mut self.pgs[j];
+        if down {
+            pg.down |= mask;
+        } else {
+            pg.down &= !mask;
+        }
+        if self.quiet_rules(j) {
+            // Calm still: the flip left the busy sets alone, staleness never
+            // empties `current` and a catch-up only adds to it.
+            self.pg_done(j, true);
+        } else {
+            self.full_pass(eng, j);
+        }
+    }
+
+    /// Whether PG `j` is calm: nothing lost and waiting, repairing,
+    /// catching up, kept or being restored, no quorum switch due or in
+    /// force, a full segment present and a current replica. Its quorum is
+    /// then the scenario's, and the quiet rules are its whole fixpoint.
+    #[inline(always)]
+    fn is_calm(&self, j: usize) -> bool {
+        let pg = &self.pgs[j];
+        let busy =
+            pg.repairing | pg.catching | pg.kept | (pg.lost_detected & !pg.queued) | pg.special;
+        busy == 0 && !pg.restoring && pg.current != 0
+    }
+
+    /// The rules for a calm PG (see [`Volume::is_calm`]): most PGs at most
     /// node events, and all of them in a crash-only run. Rules 3–5 and the
     /// abandonments then have nothing to do, so the fixpoint is rule 1
     /// (staleness), rule 2 if catch-ups are instant, and rule 1 again if
     /// those restored the write quorum (exactly what the full loop does,
     /// from one read of the PG's sets). Returns false for anything else,
     /// having applied rule 1 at most, which is where the full loop starts.
-    /// Timelines take the full loop, which records the catch-up rows.
     #[inline(always)]
     fn quiet_pass(&mut self, j: usize) -> bool {
-        let (all, quorum, base) = (self.all, &self.cfg.quorum, j * self.v);
+        self.is_calm(j) && self.quiet_rules(j)
+    }
+
+    /// [`Volume::quiet_pass`] on a PG known to be calm.
+    #[inline(always)]
+    fn quiet_rules(&mut self, j: usize) -> bool {
+        let (all, quorum, base) = (self.all, &self.quorum, j * self.v);
         let pg = &mut self.pgs[j];
-        let busy =
-            pg.repairing | pg.catching | pg.kept | (pg.lost_detected & !pg.queued) | pg.special;
-        if busy != 0 || pg.restoring || pg.current == 0 {
-            return false;
-        }
         let (up, wclock) = (!pg.down & all, pg.wclock);
         let mut current = pg.current;
         let mut caught_up = false;
@@ -120,17 +181,26 @@ impl<O: Observer> Volume<'_, O> {
     }
 
     /// Updates the volume's counts of PGs without write / read quorum and
-    /// degraded PGs from PG `j`'s settled state.
+    /// degraded PGs from PG `j`'s settled state, and notes whether it is
+    /// calm (`calm`: known to be, and so in epoch 0).
     #[inline(always)]
-    fn pg_done(&mut self, j: usize) {
+    fn pg_done(&mut self, j: usize, calm: bool) {
         let all = self.all;
         let pg = &self.pgs[j];
         let reach = all & !pg.down;
         let (up, uc) = (pg.present & reach, pg.current & reach);
-        let quorum = self.quorum_of(j);
+        let quorum = if calm {
+            &self.quorum
+        } else {
+            self.quorum_of(j)
+        };
         let w = quorum.write_ok(uc);
         let r = quorum.read_ok(up, uc);
+        // Stricter than `is_calm` (no lost slot at all, queued or not): the
+        // repair queue drops a slot from `queued` outside any pass.
+        let calm = calm || (self.is_calm(j) && self.pgs[j].lost_detected == 0);
         let pg = &mut self.pgs[j];
+        pg.calm = calm;
         let d = uc != all;
         if w != pg.write_ok {
             pg.write_ok = w;
