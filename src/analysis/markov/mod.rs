@@ -387,4 +387,6 @@ fn total(xs: impl Iterator<Item = f64>) -> f64 {
 }
 
 #[cfg(test)]
+mod tail_tests;
+#[cfg(test)]
 mod tests;
