@@ -26,7 +26,7 @@ enum Slot {
 type Labelled = (bool, [Slot; 6]);
 
 fn full(k: usize) -> bool {
-    k % 2 == 0
+    k.is_multiple_of(2)
 }
 
 /// The rules as §6 states them, on labelled slots, applied until nothing
@@ -66,12 +66,14 @@ fn dense_solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
             .unwrap();
         a.swap(c, p);
         b.swap(c, p);
-        for r in c + 1..n {
-            let f = a[r][c] / a[c][c];
-            for k in c..n {
-                a[r][k] -= f * a[c][k];
+        let (top, rest) = a.split_at_mut(c + 1);
+        let pivot = &top[c];
+        for (r, row) in rest.iter_mut().enumerate() {
+            let f = row[c] / pivot[c];
+            for (x, p) in row[c..].iter_mut().zip(&pivot[c..]) {
+                *x -= f * p;
             }
-            b[r] -= f * b[c];
+            b[c + 1 + r] -= f * b[c];
         }
     }
     let mut x = vec![0.0; n];
@@ -386,6 +388,9 @@ lasts = "2d"
     let sc = parse(src, "t.toml", &Overrides::default()).unwrap();
     let a = analyze(&sc.config, false).unwrap();
     assert_eq!(a.states as f64, a.states_before_symmetry);
-    assert!(a.read_unavailability < a.write_unavailability / 2.0, "{a:?}");
+    assert!(
+        a.read_unavailability < a.write_unavailability / 2.0,
+        "{a:?}"
+    );
     agrees_with_simulation(src, 200, year(), 0);
 }
