@@ -165,11 +165,9 @@ mod tests {
         let crash = "[failures.node_crash]\nevery = \"5d\"\nlasts = { dist = \"exponential\", mean = \"6h\" }\n";
         let loss = "[failures.node_loss]\nevery = \"20d\"\n";
         let give_up = "replace_down_after = { dist = \"exponential\", mean = \"3h\" }\n";
-        for (give, procs, possible) in [
-            ("", crash, false),
-            ("", loss, true),
-            (give_up, crash, true),
-        ] {
+        for (give, procs, possible) in
+            [("", crash, false), ("", loss, true), (give_up, crash, true)]
+        {
             let src = format!("{}{procs}", head.replace("replace_down_after_KEY", give));
             let sc = parse(&src, "t.toml", &Overrides::default()).unwrap();
             let p = prepare(&sc, "t.toml", &src, Measure::DataLoss, false).unwrap();

@@ -86,12 +86,16 @@ impl Space {
                 let c = s[self.rep_at(r)];
                 is_present(c) && rank(c) == 0
             });
-            let full_left =
-                (0..self.reps()).any(|r| self.shape.is_full(r) && is_present(s[self.rep_at(r)]));
-            if s[0] == 0 && (!any_current || !full_left) {
+            let full_left = |s: &[u8]| {
+                (0..self.reps()).any(|r| self.shape.is_full(r) && is_present(s[self.rep_at(r)]))
+            };
+            // Without tails a current replica is a full one left: only the
+            // first test is needed then.
+            let tails = !self.shape.sort_nodes;
+            if s[0] == 0 && (!any_current || tails && !full_left(s)) {
                 lost = true;
                 changed = true;
-                if full_left {
+                if full_left(s) {
                     // The freshest survivors (lowest stale rank) become current.
                     let best = (0..self.reps())
                         .map(|r| s[self.rep_at(r)])

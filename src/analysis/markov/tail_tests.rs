@@ -290,6 +290,27 @@ every = "10d"
 lasts = "2d"
 "#;
 
+/// Tail segments with the rules that keep sources apart: timed catch-up
+/// (a stale full catches up from any current peer), give-up of replicas
+/// down too long (AZ outages), and the switch after an exponential 1 h.
+const TAIL_CATCH_UP_SWITCH: &str = r#"
+name = "t"
+horizon = "1y"
+[cluster]
+segments = "tail"
+tail_size = "2GiB"
+quorum_switch_after = { dist = "exponential", mean = "1h" }
+catchup_time = { dist = "exponential", mean = "3h" }
+replace_down_after = { dist = "exponential", mean = "1d" }
+repair_time = { dist = "exponential", mean = "12h" }
+restore_time = { dist = "exponential", mean = "4h" }
+[failures.node_loss]
+every = "12d"
+[failures.az_outage]
+every = "15d"
+lasts = "1d"
+"#;
+
 fn year() -> SimTime {
     SimTime::from_secs_f64(365.0 * 86400.0)
 }
@@ -297,6 +318,14 @@ fn year() -> SimTime {
 #[test]
 fn issue_15_tail_segments_agree_with_simulation() {
     agrees_with_simulation(TAIL_FAST, 200, year(), 400);
+    // Trials start all current, so a trial's time average leans towards
+    // that state by about (relaxation time / horizon); with day-long
+    // outages and give-ups, 1-year trials of variants of this scenario sat
+    // +1.5e-4 to +1.7e-4 above the exact write availability in 10,000-trial
+    // sweeps (≈ 2 standard errors), 20-year ones within 3e-5 of it: 5-year
+    // trials keep that lean well inside the interval.
+    let five_years = SimTime::from_secs_f64(5.0 * 365.0 * 86400.0);
+    agrees_with_simulation(TAIL_CATCH_UP_SWITCH, 200, five_years, 400);
 }
 
 /// The switch's exact write unavailability lies in the simulation's 99 %
