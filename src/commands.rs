@@ -78,7 +78,7 @@ fn load_any(a: &ScenarioArgs) -> Result<Scenario, Error> {
 
 fn compare_cmd(a: CompareArgs) -> Result<String, Error> {
     use crate::analysis::compare;
-    use crate::output::compare::{CompareJson, Figures, csv, table};
+    use crate::output::compare::{CompareJson, Difference, Figures, csv, table};
     let threads = sweep::threads(a.threads)?;
     if a.trials == 0 {
         return Err(Error::flag("--trials", "must be at least 1"));
@@ -102,11 +102,15 @@ fn compare_cmd(a: CompareArgs) -> Result<String, Error> {
         .iter()
         .map(|&d| compare::entry(&sc, d))
         .collect::<Result<Vec<_>, _>>()?;
-    compare::execute(&mut entries, &sc, a.trials, sc.seed, threads)?;
-    let figs: Vec<Figures> = entries
+    compare::execute(&mut entries, &sc, a.trials, sc.seed, threads, a.independent)?;
+    let crn = !a.independent;
+    let mut figs: Vec<Figures> = entries
         .iter()
         .map(|e| Figures::new(e, sc.horizon))
         .collect();
+    for (f, e) in figs.iter_mut().zip(&entries).skip(1) {
+        f.difference = Some(Difference::new(e, &entries[0], sc.horizon, crn));
+    }
     if let Some(f) = files.first_mut() {
         fill(f, &csv(&figs)?)?;
     }
@@ -117,6 +121,7 @@ fn compare_cmd(a: CompareArgs) -> Result<String, Error> {
             seed: sc.seed,
             trials: a.trials,
             horizon_seconds: sc.horizon.as_secs_f64(),
+            common_random_numbers: crn,
             sla_lines: crate::output::compare::SLA_LINES,
             designs: figs,
         }
