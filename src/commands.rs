@@ -368,7 +368,9 @@ fn analyze_cmd(a: AnalyzeArgs) -> Result<String, Error> {
     }
     let started = Instant::now();
     let spinner = progress::analyze_spinner();
-    let result = markov::analyze(&sc.config, a.approx).map_err(|e| e.into_error(&path));
+    // A refusal names the key and where the file writes it.
+    let src = std::fs::read_to_string(&a.scenario).unwrap_or_default();
+    let result = markov::analyze(&sc.config, a.approx).map_err(|e| e.into_error(&path, &src));
     spinner.finish_and_clear();
     let result = result?;
     let wall = started.elapsed().as_secs_f64();

@@ -361,7 +361,7 @@ fn issue_11_approx_refuses_infinite_means() {
         let p = write(dir.path(), "tail.toml", &text);
         refused(
             &["analyze", path(&p), "--approx"],
-            &[&format!("tail.toml: {key}:"), "infinite mean"],
+            &[&format!("tail.toml:4:1: {key}:"), "infinite mean"],
         );
     }
 }

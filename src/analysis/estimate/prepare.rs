@@ -143,3 +143,37 @@ pub fn prepare(
         approximated,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::markov::analyze;
+    use crate::scenario::{Overrides, parse};
+
+    /// See: issue 15. SPEC §7: "data loss impossible (`analyze` would say
+    /// `null`): estimate 0, no trials". With tail segments a loss also comes
+    /// from losing the three full segments while tails are current; both
+    /// answers must still agree. Only a destroying process (node loss, AZ
+    /// loss, give-up) can remove a full segment, so the probe's answer is
+    /// the same as without tails, and the chain confirms it per scenario.
+    #[test]
+    fn issue_15_tail_segments_impossibility_matches_analyze() {
+        let head = "name = \"t\"\nhorizon = \"1y\"\n[cluster]\nsegments = \"tail\"\n\
+                    tail_size = \"1GiB\"\nreplace_down_after_KEY\
+                    repair_time = { dist = \"exponential\", mean = \"10h\" }\n\
+                    restore_time = { dist = \"exponential\", mean = \"2h\" }\n";
+        let crash = "[failures.node_crash]\nevery = \"5d\"\nlasts = { dist = \"exponential\", mean = \"6h\" }\n";
+        let loss = "[failures.node_loss]\nevery = \"20d\"\n";
+        let give_up = "replace_down_after = { dist = \"exponential\", mean = \"3h\" }\n";
+        for (give, procs, possible) in
+            [("", crash, false), ("", loss, true), (give_up, crash, true)]
+        {
+            let src = format!("{}{procs}", head.replace("replace_down_after_KEY", give));
+            let sc = parse(&src, "t.toml", &Overrides::default()).unwrap();
+            let p = prepare(&sc, "t.toml", &src, Measure::DataLoss, false).unwrap();
+            let exact = analyze(&sc.config, false).unwrap();
+            assert_eq!(p.possible, possible, "{src}");
+            assert_eq!(exact.mttdl_seconds.is_some(), possible, "{src}");
+        }
+    }
+}

@@ -1,16 +1,22 @@
 //! The state space of a protection group's background failures as a CTMC.
 //!
-//! A state holds, per AZ, whether it is up, in an outage, or dark after a loss,
-//! and per replica one code: lost (undetected / detected), repairing, or
-//! present with a *stale rank* (0 = current; k = the k-th freshest group of
-//! stale replicas, which decides who becomes current after a data loss) and a
-//! crashed bit. With exponential timings the identity of a repair or catch-up
-//! source does not matter (a restart from another source is memoryless), so it
-//! is not kept. Zero timings are applied inside [`Space::close`], the same
-//! deterministic rule fixpoint as the simulator's, so no vanishing state is
-//! ever stored. Nodes of an AZ, and AZs, are interchangeable: states are kept in
-//! a canonical sorted form.
+//! A state (laid out in `state.rs`) holds, per AZ, whether it is up, in an
+//! outage, or dark after a loss, with the quorum switch's flags (due, and
+//! switched out: the epoch), and per replica one code: lost (undetected /
+//! detected), repairing, or present with a *stale rank* (0 = current; k = the
+//! k-th freshest group of stale replicas, which decides who becomes current
+//! after a data loss) and a crashed bit. With exponential timings the identity
+//! of a repair or catch-up source does not matter (a restart from another
+//! source is memoryless), so it is not kept; only whether a source of the
+//! right kind exists (a full segment repairs from a full peer, SPEC §6).
+//! Zero timings are applied inside [`Space::close`], the same deterministic
+//! rule fixpoint as the simulator's, so no vanishing state is ever stored.
+//! States are kept in the canonical form of [`Shape::canonical`].
 
+use super::state::{
+    AZ_DARK, AZ_OUT, AZ_UP, DUE, LD, LU, REP, SWITCHED, Shape, crashed, is_present, present, rank,
+    reach,
+};
 use super::timing::{NotExponential, Rate, Substitution, Timing, classify};
 use crate::model::{Config, Dist, Quorum};
 use hashbrown::HashTable;
@@ -19,29 +25,6 @@ use rustc_hash::FxBuildHasher;
 use std::hash::BuildHasher;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU16, Ordering};
-
-pub(super) const LU: u8 = 0;
-pub(super) const LD: u8 = 1;
-pub(super) const REP: u8 = 2;
-const PRESENT: u8 = 3;
-
-/// Present replica code: stale rank (0 = current) and crashed bit.
-fn present(rank: u8, crashed: bool) -> u8 {
-    PRESENT + 2 * rank + crashed as u8
-}
-fn is_present(c: u8) -> bool {
-    c >= PRESENT
-}
-fn rank(c: u8) -> u8 {
-    (c - PRESENT) / 2
-}
-fn crashed(c: u8) -> bool {
-    is_present(c) && (c - PRESENT) % 2 == 1
-}
-
-pub(super) const AZ_UP: u8 = 0;
-const AZ_OUT: u8 = 1;
-const AZ_DARK: u8 = 2;
 
 /// One transition: target state, rate (1/s), and whether it is a data loss.
 pub(super) type Arc = (u32, f64, bool);
@@ -75,9 +58,12 @@ struct Expanded {
 
 /// The explored chain.
 pub(super) struct Space {
-    pub azs: usize,
-    pub per_az: usize,
-    quorum: Quorum,
+    pub(super) shape: Shape,
+    /// The scenario's quorum (with its full set, SPEC §6).
+    pub(super) quorum: Quorum,
+    /// With `quorum_switch_after`: the quorum of each AZ's switched epoch
+    /// (the replicas outside it); empty without.
+    pub(super) epochs: Vec<Quorum>,
     /// By `Timing as usize`.
     rates: [Rate; Timing::ALL.len()],
     /// Non-exponential timings: with `approx` they become exponential; without,
@@ -112,9 +98,11 @@ impl Space {
                 Timing::AzLossLasts => f.az_loss.as_ref().and_then(|p| p.lasts.as_ref()),
                 Timing::Detection => Some(&cfg.detection_delay),
                 Timing::Repair => Some(&cfg.repair_time),
+                Timing::TailRepair => cfg.segments.as_ref().map(|s| &s.tail_repair_time),
                 Timing::Catchup => Some(&cfg.catchup_time),
                 Timing::Restore => Some(&cfg.restore_time),
                 Timing::GiveUp => cfg.replace_down_after.as_ref(),
+                Timing::SwitchAfter => cfg.quorum_switch.as_ref().map(|q| &q.after),
             }
         };
         let mut rates = [Rate::Never; Timing::ALL.len()];
@@ -137,17 +125,40 @@ impl Space {
                 }
             }
         }
+        let (azs, per_az) = (cfg.layout.azs.len(), cfg.layout.nodes_per_az);
+        let v = azs * per_az;
+        let all = if v >= 64 { u64::MAX } else { (1u64 << v) - 1 };
+        let switching = cfg.quorum_switch.is_some();
+        // Two AZs due at once with a write quorum under the scenario's
+        // quorum: the switch takes the lowest-numbered, so AZs are labelled.
+        let two_due = switching && cfg.quorum.write() as usize + 2 * per_az <= v;
+        let shape = Shape {
+            azs,
+            per_az,
+            full: cfg.segments.as_ref().map_or(all, |s| s.full & all),
+            sort_nodes: cfg.segments.is_none(),
+            sort_azs: !two_due,
+        };
+        // The switched quorums from the scenario's own, so that a probe on
+        // a smaller layout gets its own (`estimate.rs`).
+        let epochs = if switching {
+            (0..azs)
+                .map(|a| cfg.quorum.without(shape.az_mask(a)))
+                .collect()
+        } else {
+            Vec::new()
+        };
         Space {
-            azs: cfg.layout.azs.len(),
-            per_az: cfg.layout.nodes_per_az,
+            stride: shape.stride(),
+            shape,
             quorum: cfg.quorum.clone(),
+            epochs,
             rates,
             non_exp,
             approx,
             probing: false,
             used: AtomicU16::new(0),
             states: Vec::new(),
-            stride: 1 + cfg.layout.azs.len() * (1 + cfg.layout.nodes_per_az),
             hashes: Vec::new(),
             index: HashTable::new(),
             arcs: Vec::new(),
@@ -163,7 +174,7 @@ impl Space {
     }
 
     /// The rate of a timing, recording that the chain uses it.
-    fn rate(&self, t: Timing) -> Result<Rate, NotExponential> {
+    pub(super) fn rate(&self, t: Timing) -> Result<Rate, NotExponential> {
         let r = self.rates[t as usize];
         let bit = 1u16 << t as u16;
         if r != Rate::Never && self.used.load(Ordering::Relaxed) & bit == 0 {
@@ -189,77 +200,34 @@ impl Space {
             .collect()
     }
 
-    // State layout: [restoring, az_0, reps of az_0…, az_1, reps of az_1…, …].
-    fn width(&self) -> usize {
-        1 + self.per_az
+    pub(super) fn az_of(&self, r: usize) -> usize {
+        self.shape.az_of(r)
     }
 
-    fn az_of(&self, r: usize) -> usize {
-        r / self.per_az
+    pub(super) fn rep_at(&self, r: usize) -> usize {
+        self.shape.rep_at(r)
     }
 
-    fn rep_at(&self, r: usize) -> usize {
-        let (a, k) = (r / self.per_az, r % self.per_az);
-        1 + a * self.width() + 1 + k
+    pub(super) fn az_at(&self, a: usize) -> usize {
+        self.shape.az_at(a)
     }
 
-    fn az_at(&self, a: usize) -> usize {
-        1 + a * self.width()
+    pub(super) fn reps(&self) -> usize {
+        self.shape.reps()
     }
 
-    fn reps(&self) -> usize {
-        self.azs * self.per_az
-    }
-
-    /// Sort nodes within AZs, AZs among themselves, and renumber stale ranks 1…k.
-    fn canonical(&self, s: &mut [u8]) {
-        // Renumber stale ranks to 1…k (a relabelling, independent of positions):
-        // a rank's new value is the number of ranks in use up to it.
-        let mut used: u128 = 0;
-        for r in 0..self.reps() {
-            let c = s[self.rep_at(r)];
-            if is_present(c) && rank(c) > 0 {
-                used |= 1 << rank(c);
-            }
-        }
-        if used != 0 && used != (1u128 << (used.count_ones() + 1)) - 2 {
-            for r in 0..self.reps() {
-                let i = self.rep_at(r);
-                let c = s[i];
-                if is_present(c) && rank(c) > 0 {
-                    let new = (used & ((2u128 << rank(c)) - 1)).count_ones() as u8;
-                    s[i] = present(new, crashed(c));
-                }
-            }
-        }
-        // Then sort nodes within AZ blocks, and the blocks (insertion sort:
-        // a handful of short blocks, no allocation).
-        let w = self.width();
-        for a in 0..self.azs {
-            s[1 + a * w + 1..1 + (a + 1) * w].sort_unstable();
-        }
-        for a in 1..self.azs {
-            let mut b = a;
-            while b > 0 && s[1 + (b - 1) * w..1 + b * w] > s[1 + b * w..1 + (b + 1) * w] {
-                let (left, right) = s[1 + (b - 1) * w..1 + (b + 1) * w].split_at_mut(w);
-                left.swap_with_slice(right);
-                b -= 1;
-            }
-        }
-    }
-
-    /// How far a state is from "all up and current": AZs not up, replicas not
-    /// up-and-current, and restoring. Used to order the elimination.
+    /// How far a state is from "all up and current" (see [`Shape::level`]).
     pub(super) fn level(&self, s: &[u8]) -> usize {
-        let azs = (0..self.azs).filter(|&a| s[self.az_at(a)] != AZ_UP).count();
-        let reps = (0..self.reps())
-            .filter(|&r| s[self.rep_at(r)] != present(0, false))
-            .count();
-        s[0] as usize + azs + reps
+        self.shape.level(s)
     }
 
-    fn reachable(&self, s: &[u8], r: usize) -> bool {
-        s[self.az_at(self.az_of(r))] == AZ_UP && !crashed(s[self.rep_at(r)])
+    /// Labelled states a canonical state stands for (see [`Shape::orbit`]).
+    pub fn orbit(&self, s: &[u8]) -> f64 {
+        self.shape.orbit(s)
+    }
+
+    pub(super) fn reachable(&self, s: &[u8], r: usize) -> bool {
+        self.shape.az_up(s, self.az_of(r)) && !crashed(s[self.rep_at(r)])
     }
 
     /// (up, up-and-current) replica sets.
@@ -277,18 +245,48 @@ impl Space {
         (up, cur)
     }
 
+    /// The quorum of the state's epoch (SPEC §6).
+    pub(super) fn quorum_of(&self, s: &[u8]) -> &Quorum {
+        if self.epochs.is_empty() {
+            return &self.quorum;
+        }
+        match self.shape.switched(s) {
+            Some(a) => &self.epochs[a],
+            None => &self.quorum,
+        }
+    }
+
     pub(super) fn write_ok(&self, s: &[u8]) -> bool {
         let (_, cur) = self.masks(s);
-        self.quorum.write_ok(cur)
+        self.quorum_of(s).write_ok(cur)
     }
 
     pub(super) fn read_ok(&self, s: &[u8]) -> bool {
         let (up, cur) = self.masks(s);
-        self.quorum.read_ok(up, cur)
+        self.quorum_of(s).read_ok(up, cur)
+    }
+
+    /// The replicas replica `r` may be repaired from: a full segment only
+    /// from a full peer (pages are not rebuilt from the log), a tail from any.
+    pub(super) fn sources(&self, r: usize) -> u64 {
+        if self.shape.is_full(r) {
+            self.shape.full
+        } else {
+            u64::MAX
+        }
+    }
+
+    /// How long replica `r`'s repair takes: a tail copies `tail_size`.
+    pub(super) fn repair_timing(&self, r: usize) -> Timing {
+        if self.shape.is_full(r) {
+            Timing::Repair
+        } else {
+            Timing::TailRepair
+        }
     }
 
     /// A replica is lost (node or AZ loss): detected at once if detection is instant.
-    fn lose(&self, s: &mut [u8], r: usize) -> Result<(), NotExponential> {
+    pub(super) fn lose(&self, s: &mut [u8], r: usize) -> Result<(), NotExponential> {
         let i = self.rep_at(r);
         if s[i] == LU || s[i] == LD {
             return Ok(());
@@ -299,111 +297,6 @@ impl Space {
             LU
         };
         Ok(())
-    }
-
-    /// The rule fixpoint (SPEC §1 rules 1–5) with zero timings applied at once.
-    /// Returns whether a data loss happened.
-    fn close(&self, s: &mut [u8]) -> Result<bool, NotExponential> {
-        let mut lost = false;
-        loop {
-            let mut changed = false;
-            let (_, cur) = self.masks(s);
-            // Rule 1: while write-available, replicas that are not up go stale,
-            // as one new freshest stale group.
-            if self.quorum.write_ok(cur) {
-                let newly: Vec<usize> = (0..self.reps())
-                    .filter(|&r| {
-                        let c = s[self.rep_at(r)];
-                        is_present(c) && rank(c) == 0 && !self.reachable(s, r)
-                    })
-                    .collect();
-                if !newly.is_empty() {
-                    for r in 0..self.reps() {
-                        let c = s[self.rep_at(r)];
-                        if is_present(c) && rank(c) > 0 {
-                            s[self.rep_at(r)] = present(rank(c) + 1, crashed(c));
-                        }
-                    }
-                    for &r in &newly {
-                        let c = s[self.rep_at(r)];
-                        s[self.rep_at(r)] = present(1, crashed(c));
-                    }
-                }
-            }
-            let (_, cur) = self.masks(s);
-            // Repairs need an up, current source and a reachable AZ.
-            for r in 0..self.reps() {
-                let i = self.rep_at(r);
-                if s[i] == REP && (cur == 0 || s[self.az_at(self.az_of(r))] != AZ_UP) {
-                    s[i] = LD;
-                }
-            }
-            // Rule 2 with zero catch-up time.
-            if cur != 0 && self.rate(Timing::Catchup)? == Rate::Instant {
-                for r in 0..self.reps() {
-                    let c = s[self.rep_at(r)];
-                    if is_present(c) && rank(c) > 0 && self.reachable(s, r) {
-                        s[self.rep_at(r)] = present(0, false);
-                        changed = true;
-                    }
-                }
-            }
-            // Rule 4: detected lost replicas in reachable AZs start repairing.
-            let (_, cur) = self.masks(s);
-            if cur != 0 {
-                for r in 0..self.reps() {
-                    let i = self.rep_at(r);
-                    if s[i] == LD && s[self.az_at(self.az_of(r))] == AZ_UP {
-                        s[i] = if self.rate(Timing::Repair)? == Rate::Instant {
-                            present(0, false)
-                        } else {
-                            REP
-                        };
-                        changed = true;
-                    }
-                }
-            }
-            // Rule 5.
-            let any_current = (0..self.reps()).any(|r| {
-                let c = s[self.rep_at(r)];
-                is_present(c) && rank(c) == 0
-            });
-            if s[0] == 0 && !any_current {
-                lost = true;
-                changed = true;
-                let survivors = (0..self.reps()).any(|r| is_present(s[self.rep_at(r)]));
-                if survivors {
-                    // The freshest survivors (lowest stale rank) become current.
-                    let best = (0..self.reps())
-                        .map(|r| s[self.rep_at(r)])
-                        .filter(|&c| is_present(c))
-                        .map(rank)
-                        .min()
-                        .unwrap_or(1);
-                    for r in 0..self.reps() {
-                        let c = s[self.rep_at(r)];
-                        if is_present(c) {
-                            s[self.rep_at(r)] = present(rank(c) - best, crashed(c));
-                        }
-                    }
-                } else {
-                    s[0] = 1;
-                    if self.rate(Timing::Restore)? == Rate::Instant {
-                        self.restore(s);
-                    }
-                }
-            }
-            if !changed {
-                return Ok(lost);
-            }
-        }
-    }
-
-    fn restore(&self, s: &mut [u8]) {
-        s[0] = 0;
-        for r in 0..self.reps() {
-            s[self.rep_at(r)] = present(0, false);
-        }
     }
 
     /// Number of states explored so far.
@@ -444,7 +337,7 @@ impl Space {
     pub fn explore(&mut self, max_states: usize) -> Result<(), BuildError> {
         const BATCH: usize = 8192;
         const CHUNK: usize = 256;
-        let mut start = vec![0u8; self.stride];
+        let mut start = vec![AZ_UP; self.stride];
         for r in 0..self.reps() {
             let i = self.rep_at(r);
             start[i] = present(0, false);
@@ -498,7 +391,7 @@ impl Space {
             for (k, &rate) in moves.rates.iter().enumerate() {
                 let t = &mut moves.targets[k * w..(k + 1) * w];
                 let lost = self.close(t)?;
-                self.canonical(t);
+                self.shape.canonical(t);
                 e.targets.extend_from_slice(t);
                 e.hashes.push(FxBuildHasher.hash_one(&*t));
                 e.rates.push(rate);
@@ -513,38 +406,48 @@ impl Space {
     fn moves(&self, s: &[u8], out: &mut Moves) -> Result<(), NotExponential> {
         let mut t = s.to_vec();
         let (_, cur) = self.masks(s);
-        for a in 0..self.azs {
+        for a in 0..self.shape.azs {
             let ai = self.az_at(a);
-            match s[ai] {
+            let (b, kept) = (s[ai], s[ai] & SWITCHED);
+            match reach(b) {
                 AZ_UP => {
                     let r = self.rate(Timing::OutageEvery)?;
                     if r != Rate::Never {
                         self.rate(Timing::OutageLasts)?;
                         t.copy_from_slice(s);
-                        t[ai] = AZ_OUT;
+                        t[ai] = kept | AZ_OUT | self.due_at_once()?;
                         out.push(&t, r);
                     }
                     let r = self.rate(Timing::AzLossEvery)?;
                     if r != Rate::Never {
                         self.rate(Timing::AzLossLasts)?;
                         t.copy_from_slice(s);
-                        t[ai] = AZ_DARK;
-                        for k in 0..self.per_az {
-                            self.lose(&mut t, a * self.per_az + k)?;
+                        t[ai] = kept | AZ_DARK | self.due_at_once()?;
+                        for k in 0..self.shape.per_az {
+                            self.lose(&mut t, a * self.shape.per_az + k)?;
                         }
                         out.push(&t, r);
                     }
                 }
                 AZ_OUT | AZ_DARK => {
-                    let timing = if s[ai] == AZ_OUT {
+                    let timing = if reach(b) == AZ_OUT {
                         Timing::OutageLasts
                     } else {
                         Timing::AzLossLasts
                     };
+                    // Reachable again: no longer due (an epoch stays).
                     t.copy_from_slice(s);
-                    t[ai] = AZ_UP;
+                    t[ai] = kept;
                     let r = self.rate(timing)?;
                     out.push(&t, r);
+                    if b & DUE == 0 {
+                        // The pending switch timer (memoryless: only
+                        // whether it has fired is kept).
+                        let r = self.rate(Timing::SwitchAfter)?;
+                        t.copy_from_slice(s);
+                        t[ai] = b | DUE;
+                        out.push(&t, r);
+                    }
                 }
                 _ => {}
             }
@@ -559,14 +462,19 @@ impl Space {
         for r in 0..self.reps() {
             let i = self.rep_at(r);
             let c = s[i];
-            // Nodes of an AZ with the same code have the same moves: one each.
-            if seen.contains(&(self.az_of(r), c)) {
-                continue;
-            }
-            let twins = (0..self.per_az)
-                .filter(|&k| s[self.rep_at(self.az_of(r) * self.per_az + k)] == c)
-                .count() as f64;
-            seen.push((self.az_of(r), c));
+            // Nodes of an AZ with the same code have the same moves: one
+            // each (only when they are interchangeable: not full and tail).
+            let twins = if self.shape.sort_nodes {
+                if seen.contains(&(self.az_of(r), c)) {
+                    continue;
+                }
+                seen.push((self.az_of(r), c));
+                (0..self.shape.per_az)
+                    .filter(|&k| s[self.rep_at(self.az_of(r) * self.shape.per_az + k)] == c)
+                    .count() as f64
+            } else {
+                1.0
+            };
             let scaled = |r: Rate| match r {
                 Rate::Exp(x) => Rate::Exp(x * twins),
                 other => other,
@@ -616,40 +524,11 @@ impl Space {
             if c == REP {
                 t.copy_from_slice(s);
                 t[i] = present(0, false);
-                let r = self.rate(Timing::Repair)?;
+                let r = self.rate(self.repair_timing(r))?;
                 out.push(&t, scaled(r));
             }
         }
         Ok(())
-    }
-
-    /// How many labelled states a canonical state stands for: the number of
-    /// distinct ways to assign its AZ blocks to AZs and its codes to nodes.
-    pub fn orbit(&self, s: &[u8]) -> f64 {
-        let w = self.width();
-        let fact = |n: usize| (1..=n).map(|x| x as f64).product::<f64>();
-        // n! / Π (run length)! over runs of equal neighbours (canonical states
-        // are sorted, so equal items are adjacent).
-        let arrangements = |n: usize, same: &dyn Fn(usize) -> bool| {
-            let mut total = fact(n);
-            let mut run = 1;
-            for i in 1..n {
-                if same(i) {
-                    run += 1;
-                } else {
-                    total /= fact(run);
-                    run = 1;
-                }
-            }
-            total / fact(run)
-        };
-        let block = |a: usize| &s[1 + a * w..1 + (a + 1) * w];
-        let mut total = arrangements(self.azs, &|a| block(a - 1) == block(a));
-        for a in 0..self.azs {
-            let b = block(a);
-            total *= arrangements(self.per_az, &|k| b[k] == b[k + 1]);
-        }
-        total
     }
 }
 

@@ -14,13 +14,16 @@
 
 mod build;
 mod estimate;
+mod refusal;
+mod rules;
 mod solve;
+mod state;
 mod timing;
 mod transient;
 
+pub use refusal::AnalyzeError;
 pub use timing::{Substitution, Timing};
 
-use crate::error::{Error, InputError};
 use crate::model::Config;
 pub use estimate::Estimate;
 pub use transient::p_loss_by;
@@ -55,129 +58,6 @@ pub struct Analysis {
     pub solver: Solver,
 }
 
-/// Why a scenario cannot be analysed.
-#[derive(Debug, Clone, PartialEq)]
-pub enum AnalyzeError {
-    /// Timings the chain uses that are neither exponential nor zero (all
-    /// that a probe of the chain found, in timing order).
-    NotExponential(Vec<Substitution>),
-    /// With `--approx`: a timing whose mean is infinite (a heavy tail), so
-    /// there is no exponential of the same mean.
-    NoMean(Substitution),
-    /// The chain is too large.
-    TooLarge(usize),
-    /// The chain is estimated to be too large to build (see `estimate`).
-    TooLargeEstimate(estimate::Estimate),
-    /// Gauss–Seidel converges too slowly (failures outpace repairs) and the
-    /// chain, of this many states, is too large to eliminate.
-    TooSlow(usize),
-    /// The solver failed (a bug or a degenerate chain).
-    Numerical(String),
-    /// A volume or fleet scenario (SPEC §4): the chain would be the product
-    /// of every PG's and node's.
-    Volume {
-        /// Protection groups.
-        pgs: usize,
-        /// Fleet nodes.
-        nodes: usize,
-    },
-    /// Tail segments or the quorum switch (SPEC §6), which the chain does
-    /// not yet carry: the named key.
-    Segments(&'static str),
-}
-
-impl AnalyzeError {
-    /// The command's error: input problems (exit 2) name the scenario file
-    /// and the key; only a solver failure is internal (exit 1).
-    pub fn into_error(self, path: &str) -> Error {
-        let input = |key: Option<String>, m: String| {
-            let e = InputError::new(path, m);
-            Error::Input(match key {
-                Some(k) => e.with_key(k),
-                None => e,
-            })
-        };
-        match self {
-            AnalyzeError::Segments(key) => input(
-                Some(key.to_string()),
-                "analyze does not yet model tail segments or the quorum switch (SPEC §6): \
-                 its chain would treat every replica as a full segment under one quorum; \
-                 estimate it with `sweep`"
-                    .to_string(),
-            ),
-            AnalyzeError::Volume { pgs, nodes } => input(
-                None,
-                format!(
-                    "analyze solves one protection group exactly, but this is a volume of {pgs} \
-                     PGs on {nodes} fleet nodes, whose Markov chain is the product of all of \
-                     theirs; estimate it with `sweep` (or analyze one PG: drop [volume] and \
-                     [fleet])"
-                ),
-            ),
-            AnalyzeError::NotExponential(subs) => {
-                let keys: Vec<&str> = subs.iter().map(|s| s.timing.key()).collect();
-                let what: Vec<String> = subs
-                    .iter()
-                    .map(|s| {
-                        format!(
-                            "{} is {} (mean {:.6} s)",
-                            s.timing.key(),
-                            s.was,
-                            s.mean_secs
-                        )
-                    })
-                    .collect();
-                input(
-                    Some(keys.join(", ")),
-                    format!(
-                        "not exponential or zero, so the Markov chain would not be exact: {}; \
-                         pass --approx to use exponentials of the same means",
-                        what.join("; ")
-                    ),
-                )
-            }
-            AnalyzeError::NoMean(s) => input(
-                Some(s.timing.key().to_string()),
-                format!(
-                    "{} has an infinite mean (its tail is too heavy), so --approx has no \
-                     exponential of the same mean to put in its place; use a lighter tail",
-                    s.was
-                ),
-            ),
-            AnalyzeError::TooLarge(n) => input(
-                None,
-                format!("the Markov chain has more than {n} states; use fewer AZs or nodes per AZ"),
-            ),
-            AnalyzeError::TooLargeEstimate(e) => input(
-                None,
-                format!(
-                    "the Markov chain of {} replicas would have about {:.0e} states (estimated \
-                     from {} states on {} AZs × {}: growing as that to the power {}/{}), more \
-                     than the {MAX_STATES} it is built to; use fewer AZs or nodes per AZ, or \
-                     estimate with `sweep`",
-                    e.replicas,
-                    e.states,
-                    e.probe.2,
-                    e.probe.0,
-                    e.probe.1,
-                    e.replicas,
-                    e.probe.0 * e.probe.1
-                ),
-            ),
-            AnalyzeError::TooSlow(n) => input(
-                None,
-                format!(
-                    "failures outpace repairs here, so the all-replicas-current state is rare and \
-                     the iterative solver did not converge in {MAX_SWEEPS} sweeps, and the chain's \
-                     {n} states are too many to eliminate; estimate with `sweep` instead, or use \
-                     fewer nodes"
-                ),
-            ),
-            AnalyzeError::Numerical(m) => Error::Internal(format!("analysis failed: {m}")),
-        }
-    }
-}
-
 /// Relative width of the bracket Gauss–Seidel must reach on every state.
 const TOLERANCE: f64 = 1e-12;
 
@@ -192,12 +72,6 @@ const MAX_ELIMINATION: usize = 20_000;
 
 /// Builds and solves the chain of `cfg`'s background failures.
 pub fn analyze(cfg: &Config, approx: bool) -> Result<Analysis, AnalyzeError> {
-    if cfg.segments.is_some() {
-        return Err(AnalyzeError::Segments("cluster.segments"));
-    }
-    if cfg.quorum_switch.is_some() {
-        return Err(AnalyzeError::Segments("cluster.quorum_switch_after"));
-    }
     if cfg.storage.volume_mode {
         return Err(AnalyzeError::Volume {
             pgs: cfg.storage.pgs,
@@ -512,5 +386,7 @@ fn total(xs: impl Iterator<Item = f64>) -> f64 {
     xs.fold(0.0, |a, x| a + x)
 }
 
+#[cfg(test)]
+mod tail_tests;
 #[cfg(test)]
 mod tests;

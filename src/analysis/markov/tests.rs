@@ -243,8 +243,14 @@ fn mean_ci99(xs: &[f64]) -> (f64, f64) {
 
 /// Simulated availability (per-trial time averages over `horizon`) and time
 /// to first loss (trials stopped at their first loss) must bracket the exact
-/// values within 99 % intervals. Fixed seeds: deterministic.
-fn agrees_with_simulation(src: &str, trials: u64, horizon: SimTime, loss_trials: u64) {
+/// values within 99 % intervals. Fixed seeds: deterministic. Returns the
+/// simulated write unavailability and its 99 % half-width.
+pub(super) fn agrees_with_simulation(
+    src: &str,
+    trials: u64,
+    horizon: SimTime,
+    loss_trials: u64,
+) -> (f64, f64) {
     let sc = parse(src, "t.toml", &Overrides::default()).unwrap();
     let a = analyze(&sc.config, false).unwrap();
     let h = horizon.0 as f64;
@@ -256,6 +262,7 @@ fn agrees_with_simulation(src: &str, trials: u64, horizon: SimTime, loss_trials:
         ru.push(st.read.total.0 as f64 / h);
     }
     let (m, hw) = mean_ci99(&wu);
+    let write = (m, hw);
     assert!(
         (m - a.write_unavailability).abs() <= hw,
         "write: sim {m} ± {hw}, exact {}",
@@ -283,6 +290,7 @@ fn agrees_with_simulation(src: &str, trials: u64, horizon: SimTime, loss_trials:
             "mttdl: sim {m} ± {hw}, exact {mttdl}"
         );
     }
+    write
 }
 
 #[test]

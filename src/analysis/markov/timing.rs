@@ -34,12 +34,17 @@ pub enum Timing {
     Detection,
     /// `cluster.repair_time`.
     Repair,
+    /// A tail segment's repair: `tail_size / repair_bandwidth`, or
+    /// `repair_time` × tail_size / segment_size (SPEC §6).
+    TailRepair,
     /// `cluster.catchup_time`.
     Catchup,
     /// `cluster.restore_time`.
     Restore,
     /// `cluster.replace_down_after`.
     GiveUp,
+    /// `cluster.quorum_switch_after`.
+    SwitchAfter,
 }
 
 impl Timing {
@@ -55,13 +60,15 @@ impl Timing {
             Timing::AzLossLasts => "failures.az_loss.lasts",
             Timing::Detection => "cluster.detection_delay",
             Timing::Repair => "cluster.repair_time",
+            Timing::TailRepair => "cluster.tail_size",
             Timing::Catchup => "cluster.catchup_time",
             Timing::Restore => "cluster.restore_time",
             Timing::GiveUp => "cluster.replace_down_after",
+            Timing::SwitchAfter => "cluster.quorum_switch_after",
         }
     }
 
-    pub(super) const ALL: [Timing; 12] = [
+    pub(super) const ALL: [Timing; 14] = [
         Timing::CrashEvery,
         Timing::CrashLasts,
         Timing::LossEvery,
@@ -71,9 +78,11 @@ impl Timing {
         Timing::AzLossLasts,
         Timing::Detection,
         Timing::Repair,
+        Timing::TailRepair,
         Timing::Catchup,
         Timing::Restore,
         Timing::GiveUp,
+        Timing::SwitchAfter,
     ];
 }
 
