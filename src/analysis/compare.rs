@@ -225,3 +225,20 @@ pub fn execute(
     }
     Ok(())
 }
+
+/// The database timeline CSV of `entry`'s trial 0 (the replay form's one
+/// trial, on the seed [`execute`] gives it), for the replay picture.
+pub fn replay_timeline(entry: &Entry, sc: &Scenario, seed: u64) -> Result<Vec<u8>, Error> {
+    use crate::engine::SlotHeap;
+    use crate::output::timeline::TimelineCsv;
+    let tl = TimelineCsv::for_config(&entry.config, Vec::new());
+    let (_, tl) = super::run::simulate_observed::<_, SlotHeap<crate::model::Event>>(
+        &entry.config,
+        trial_seed(seed, 0, 0),
+        0,
+        sc.horizon,
+        tl,
+    )?;
+    tl.into_bytes()
+        .ok_or_else(|| Error::Internal("formatting a replay timeline".into()))
+}
