@@ -363,4 +363,52 @@ mod tests {
         assert_eq!(human(0.25), "250ms");
         assert_eq!(human(0.0), "0s");
     }
+
+    fn figures(design: &'static str, downtime_s: f64) -> Figures {
+        let a = 1.0 - downtime_s / YEAR_S;
+        Figures {
+            design,
+            trials: 10,
+            write_availability_mean: a,
+            write_availability_ci_low: Some(a - 1e-6),
+            write_availability_ci_high: Some((a + 1e-6).min(1.0)),
+            read_availability_mean: a,
+            read_availability_ci_low: None,
+            read_availability_ci_high: None,
+            downtime_seconds_per_year: downtime_s,
+            outages_per_year: 1.0,
+            failovers_per_year: 0.0,
+            longest_outage_seconds: downtime_s,
+            p_data_loss: 0.0,
+            lost_write_seconds_mean: 0.0,
+            lost_write_seconds_max: 0.0,
+            storage_write_unavailable_seconds_mean: 0.0,
+            compute_write_unavailable_seconds_mean: 0.0,
+            sla_met: SLA_LINES.map(|l| a * 100.0 >= l),
+            skipped: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_log_axis_from_a_hundredfold_difference_on() {
+        let cap = Caption {
+            title: "t".into(),
+            description: None,
+            note: None,
+        };
+        let svg = |b: f64| {
+            let figs = [figures("aurora", 30.0), figures("rds-single-az", b)];
+            String::from_utf8(plot_compare(&cap, "s", &figs)).unwrap()
+        };
+        // 30 s against 2,999 s is 99.97×: linear; against 3,000 s, 100×: log.
+        assert!(!svg(2999.0).contains("(log scale)"));
+        let log = svg(3000.0);
+        assert!(log.contains("(log scale)"));
+        assert!(roxmltree::Document::parse(&log).is_ok());
+        // A log axis labels human durations: 1m, 10m, 1h lie within 30 s … 1 h
+        // (the axis reaches the 99.99 % line, 52m34s, and a margin beyond).
+        for label in [">1m<", ">10m<", ">1h<"] {
+            assert!(log.contains(label), "{label}");
+        }
+    }
 }

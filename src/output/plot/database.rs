@@ -25,6 +25,9 @@ pub(super) const INSTANCE_STATES: [(u8, &str, &str); 4] = [
 pub(super) const AZ_DARK: &str = "#37474f";
 pub(super) const STORAGE_BAND: &str = "#ad1457";
 
+/// Above this many marked events, no line is drawn down through the lanes.
+const LINES_MAX: usize = 200;
+
 /// Geometry every database picture shares.
 pub(super) const LEFT: f64 = 150.0;
 pub(super) const WIDTH: f64 = 1000.0;
@@ -83,9 +86,7 @@ pub(crate) fn plot_database<R: Read + Seek>(
         svg.text(LEFT - 8.0, y + LANE_H - 4.0, az, r#"text-anchor="end""#);
         svg.rect(LEFT, y, plot_w, LANE_H, "#e8f5e9", "");
         svg.raw(&format!(r#"<g class="az-lane" data-az="{}">"#, esc(az)));
-        for &(s, e) in ivs {
-            span_rect(&mut svg, &scale, y, (s, e), AZ_DARK, "az-unreachable");
-        }
+        spans_row(&mut svg, &scale, y, ivs, AZ_DARK, "az-unreachable");
         svg.raw("</g>");
     }
     if !tr.azs.is_empty() {
@@ -127,24 +128,45 @@ fn facts(tr: &Trace, n: usize) -> String {
     .join(" · ")
 }
 
-/// A rect over `[s, e]` at least a pixel wide, with its times as data.
-pub(super) fn span_rect(
+/// Draws `ivs` (in time order) as rects at least a pixel wide, with their
+/// times as data; stretches closer than a pixel merge into one rect
+/// (`data-spans` says how many), so a thousand-year run stays small.
+/// Returns the pixel extent of each rect drawn.
+pub(super) fn spans_row(
     svg: &mut Svg,
     scale: &TimeScale,
     y: f64,
-    (s, e): (f64, f64),
+    ivs: &[(f64, f64)],
     colour: &str,
     cls: &str,
-) {
-    let (x0, x1) = (scale.x(s), scale.x(e));
-    svg.rect(
-        x0,
-        y,
-        (x1 - x0).max(1.0),
-        LANE_H,
-        colour,
-        &format!(r#"class="{cls}" data-start="{s}" data-end="{e}""#),
-    );
+) -> Vec<(f64, f64)> {
+    let mut drawn = Vec::new();
+    let mut k = 0;
+    while k < ivs.len() {
+        let (s, mut e) = ivs[k];
+        let mut n = 1;
+        while k + n < ivs.len() && scale.x(ivs[k + n].0) < scale.x(e).max(scale.x(s) + 1.0) + 1.0 {
+            e = e.max(ivs[k + n].1);
+            n += 1;
+        }
+        let (x0, x1) = (scale.x(s), scale.x(e));
+        let merged = if n > 1 {
+            format!(r#" data-spans="{n}""#)
+        } else {
+            String::new()
+        };
+        svg.rect(
+            x0,
+            y,
+            (x1 - x0).max(1.0),
+            LANE_H,
+            colour,
+            &format!(r#"class="{cls}" data-start="{s}" data-end="{e}"{merged}"#),
+        );
+        drawn.push((x0, x0 + (x1 - x0).max(1.0)));
+        k += n;
+    }
+    drawn
 }
 
 /// A labelled band row: light background, one rect per interval.
@@ -159,9 +181,7 @@ pub(super) fn band_row(
 ) {
     svg.text(LEFT - 8.0, y + LANE_H - 4.0, label, r#"text-anchor="end""#);
     svg.rect(LEFT, y, WIDTH - LEFT - RIGHT, LANE_H, "#f5f5f5", "");
-    for &iv in ivs {
-        span_rect(svg, scale, y, iv, colour, cls);
-    }
+    spans_row(svg, scale, y, ivs, colour, cls);
 }
 
 /// The instance lanes from `top`, labelled with their inferred AZ.
@@ -192,31 +212,35 @@ pub(super) fn draw_instances(
             r#"<g class="instance-lane" data-instance="{}">"#,
             i + 1
         ));
-        for &(s, e, letter) in &lane.spans {
-            let (colour, cls) = match letter {
-                WRITER => (INSTANCE_STATES[0].1, "instance-writer"),
-                PROMOTING => (INSTANCE_STATES[1].1, "instance-promoting"),
-                UP => (INSTANCE_STATES[2].1, "instance-up"),
-                _ => (INSTANCE_STATES[3].1, "instance-down"),
-            };
-            let (x0, x1) = (scale.x(s), scale.x(e));
-            svg.rect(
-                x0,
-                y,
-                // Brief downs and promotions stay visible in a long run.
-                (x1 - x0).max(if letter == UP { 0.0 } else { 2.0 }),
-                LANE_H,
-                colour,
-                &format!(r#"class="{cls}" data-start="{s}" data-end="{e}""#),
-            );
-            if letter == WRITER && x1 - x0 >= 48.0 {
-                // Centred: a break's gap sits near a piece's ends.
-                over.text(
-                    (x0 + x1) / 2.0,
-                    y + LANE_H - 4.0,
-                    "writer",
-                    r#"font-size="10" fill="white" text-anchor="middle""#,
-                );
+        // Up is the background; the other states on top, the most alarming
+        // last so that a brief down is never hidden by a neighbour.
+        svg.rect(
+            LEFT,
+            y,
+            WIDTH - LEFT - RIGHT,
+            LANE_H,
+            INSTANCE_STATES[2].1,
+            "",
+        );
+        for (letter, colour, cls) in [
+            (WRITER, INSTANCE_STATES[0].1, "instance-writer"),
+            (PROMOTING, INSTANCE_STATES[1].1, "instance-promoting"),
+            (DOWN, INSTANCE_STATES[3].1, "instance-down"),
+        ] {
+            let ivs: Vec<(f64, f64)> = (lane.spans.iter())
+                .filter(|s| s.2 == letter)
+                .map(|s| (s.0, s.1))
+                .collect();
+            for (x0, x1) in spans_row(svg, scale, y, &ivs, colour, cls) {
+                if letter == WRITER && x1 - x0 >= 48.0 {
+                    // Centred: a break's gap sits near a piece's ends.
+                    over.text(
+                        (x0 + x1) / 2.0,
+                        y + LANE_H - 4.0,
+                        "writer",
+                        r#"font-size="10" fill="white" text-anchor="middle""#,
+                    );
+                }
             }
         }
         svg.raw("</g>");
@@ -286,14 +310,18 @@ pub(super) fn marks(
             esc(target),
             bands_top - 4.0
         ));
-        svg.line(
-            x,
-            bands_top,
-            x,
-            axis_y,
-            colour,
-            r#"stroke-width="0.8" stroke-opacity="0.6" stroke-dasharray="3 3""#,
-        );
+        // A line down through the lanes, for sparse runs only: hundreds
+        // would hide the states.
+        if tr.marks.len() <= LINES_MAX {
+            svg.line(
+                x,
+                bands_top,
+                x,
+                axis_y,
+                colour,
+                r#"stroke-width="0.8" stroke-opacity="0.6" stroke-dasharray="3 3""#,
+            );
+        }
     }
     unlabelled
 }

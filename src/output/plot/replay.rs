@@ -6,7 +6,7 @@
 //! writes), so the picture and the CSVs cannot disagree.
 
 use super::caption::{Caption, human};
-use super::database::{AZ_DARK, GAP, LANE_H, LEFT, RIGHT, WIDTH, band_row, span_rect};
+use super::database::{AZ_DARK, GAP, LANE_H, LEFT, RIGHT, WIDTH, band_row, spans_row};
 use super::db_rows::{DB_MARKED, Trace, total};
 use super::timeline::{READ_BAND, WRITE_BAND};
 use super::timescale::{Gaps, TimeScale};
@@ -62,8 +62,8 @@ pub fn plot_replay(
             svg.text(LEFT - 8.0, y + LANE_H - 4.0, az, r#"text-anchor="end""#);
             svg.rect(LEFT, y, plot_w, LANE_H, "#e8f5e9", "");
             svg.raw(&format!(r#"<g class="az-lane" data-az="{}">"#, esc(az)));
+            spans_row(&mut svg, &scale, y, ivs, AZ_DARK, "az-unreachable");
             for &iv in ivs {
-                span_rect(&mut svg, &scale, y, iv, AZ_DARK, "az-unreachable");
                 label_length(&mut over, &scale, y, iv);
             }
             svg.raw("</g>");
