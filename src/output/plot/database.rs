@@ -29,7 +29,7 @@ pub(super) const STORAGE_BAND: &str = "#ad1457";
 const LINES_MAX: usize = 200;
 
 /// Geometry every database picture shares.
-pub(super) const LEFT: f64 = 150.0;
+pub(super) const LEFT: f64 = 180.0;
 pub(super) const WIDTH: f64 = 1000.0;
 pub(super) const RIGHT: f64 = 30.0;
 pub(super) const LANE_H: f64 = 16.0;

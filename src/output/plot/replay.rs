@@ -14,7 +14,7 @@ use super::{Svg, esc};
 use crate::error::InputError;
 
 /// Space for a design's heading line above its two bands.
-const HEAD_H: f64 = 18.0;
+const HEAD_H: f64 = 24.0;
 
 /// Renders the replay of `designs`: (design name, its timeline CSV bytes).
 pub fn plot_replay(
@@ -111,7 +111,7 @@ pub fn plot_replay(
         for &iv in &tr.read {
             last_end = label_after(&mut over, &scale, yr, iv, last_end);
         }
-        design_marks(&mut svg, &scale, tr, yw, yr + LANE_H);
+        design_marks(&mut svg, &scale, tr, yw, yw + LANE_H);
     }
     scale.draw(&mut svg, top, axis_y);
     svg.append(over);
@@ -190,7 +190,7 @@ fn label_length(svg: &mut Svg, scale: &TimeScale, y: f64, iv: (f64, f64)) {
 }
 
 /// A design's failovers, restarts, restores and data losses: a coloured
-/// tick across its bands with a triangle above (see the legend).
+/// tick across its writes band with a triangle above (see the legend).
 fn design_marks(svg: &mut Svg, scale: &TimeScale, tr: &Trace, y0: f64, y1: f64) {
     let mut last_x = [f64::NEG_INFINITY; DB_MARKED.len()];
     for (t, k, target) in &tr.marks {
