@@ -319,6 +319,53 @@ fn issue_14_instance_lanes_equal_the_csv_and_both_paths_draw_the_same() {
 
 // See: issue 14
 #[test]
+fn issue_14_instance_lanes_say_what_the_csv_leaves_open() {
+    // Aurora, instances in az-a (writer), az-b, az-c; az-c dark 1 h → 3 h.
+    // The CSV then says: instances_up 3 → 2, the writer (1) still serving.
+    // So instance 1 is not in az-c, and exactly one of instances 2 and 3
+    // is: both placements fit every row and disagree, so both readers are
+    // drawn "up or down" for those 2 h, and neither lane names an AZ.
+    let dir = tempfile::tempdir().unwrap();
+    let text = r#"name = "t"
+horizon = "6h"
+
+[database]
+design = "aurora"
+instances = ["az-a", "az-b", "az-c"]
+
+[[events]]
+at = "1h"
+kind = "az-outage"
+az = "az-c"
+lasts = "2h"
+"#;
+    let sc = write(dir.path(), "t.toml", text);
+    let svg = dir.path().join("t.svg");
+    bin()
+        .arg("run")
+        .arg(&sc)
+        .arg("--plot")
+        .arg(&svg)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&svg).unwrap();
+    let doc = parse(&text);
+    let lane = |i: &str| group(&doc, "instance-lane", "data-instance", i);
+    assert_eq!(spans(lane("1"), "instance-writer"), [(0.0, 21600.0)]);
+    for i in ["2", "3"] {
+        assert_eq!(
+            spans(lane(i), "instance-unknown"),
+            [(3600.0, 10800.0)],
+            "{i}"
+        );
+        assert_eq!(spans(lane(i), "instance-down"), [], "{i}");
+    }
+    assert!(text.contains(">instance-3<") && !text.contains("(az-c)"));
+    assert!(text.contains("does not say which instance an AZ outage took down"));
+}
+
+// See: issue 14
+#[test]
 fn issue_14_database_plot_refusals_exit_2_and_write_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let sc = write(dir.path(), "incident.toml", INCIDENT);

@@ -6,7 +6,7 @@
 
 use super::caption::{self, Caption};
 use super::db_rows::{DB_MARKED, Trace, total};
-use super::instances::{self, DOWN, Lane, PROMOTING, Placement, UP, WRITER};
+use super::instances::{self, DOWN, Lane, PROMOTING, Placement, UNKNOWN, UP, WRITER};
 use super::rows::rewind;
 use super::timeline::{READ_BAND, WRITE_BAND};
 use super::timescale::{Gaps, TimeScale};
@@ -15,11 +15,12 @@ use crate::error::InputError;
 use std::io::{Read, Seek};
 
 /// Instance states: letter, colour, legend text.
-pub(super) const INSTANCE_STATES: [(u8, &str, &str); 4] = [
+pub(super) const INSTANCE_STATES: [(u8, &str, &str); 5] = [
     (WRITER, "#1b5e20", "writer, serving"),
     (PROMOTING, "#1e88e5", "being promoted (failover)"),
     (UP, "#81c784", "up"),
     (DOWN, "#9e9e9e", "down"),
+    (UNKNOWN, "#fff176", "up or down (CSV does not say)"),
 ];
 /// An AZ while unreachable, and the storage layer while it stops writes.
 pub(super) const AZ_DARK: &str = "#37474f";
@@ -226,6 +227,7 @@ pub(super) fn draw_instances(
             (WRITER, INSTANCE_STATES[0].1, "instance-writer"),
             (PROMOTING, INSTANCE_STATES[1].1, "instance-promoting"),
             (DOWN, INSTANCE_STATES[3].1, "instance-down"),
+            (UNKNOWN, INSTANCE_STATES[4].1, "instance-unknown"),
         ] {
             let ivs: Vec<(f64, f64)> = (lane.spans.iter())
                 .filter(|s| s.2 == letter)
@@ -336,30 +338,24 @@ pub(super) fn mark_label(kind: &str, verb: &str, target: &str) -> String {
 }
 
 fn legend(svg: &mut Svg, y: f64, breaks: bool, unlabelled: usize, how: Placement) {
-    let mut x = LEFT;
-    let items: Vec<(&str, &str)> = INSTANCE_STATES
+    // The unknown state only when drawn; instances first, then the bands.
+    let states = INSTANCE_STATES
         .iter()
-        .map(|s| (s.1, s.2))
-        .chain([
-            (AZ_DARK, "AZ unreachable"),
-            (WRITE_BAND, "writes unavailable"),
-            (READ_BAND, "reads unavailable"),
-            (STORAGE_BAND, "storage stops writes"),
-        ])
-        .collect();
-    for (k, (colour, label)) in items.into_iter().enumerate() {
-        // Instances and AZs on the first row, the bands on the second.
-        let row_y = if k > INSTANCE_STATES.len() {
-            y + 20.0
-        } else {
-            y
-        };
-        if k == INSTANCE_STATES.len() + 1 {
-            x = LEFT;
+        .filter(|s| s.0 != UNKNOWN || how == Placement::Ambiguous)
+        .map(|s| (s.1, s.2));
+    let first_row: Vec<(&str, &str)> = states.chain([(AZ_DARK, "AZ unreachable")]).collect();
+    let second_row = [
+        (WRITE_BAND, "writes unavailable"),
+        (READ_BAND, "reads unavailable"),
+        (STORAGE_BAND, "storage stops writes"),
+    ];
+    for (row_y, items) in [(y, &first_row[..]), (y + 20.0, &second_row[..])] {
+        let mut x = LEFT;
+        for &(colour, label) in items {
+            svg.rect(x, row_y, 12.0, 12.0, colour, "");
+            svg.text(x + 16.0, row_y + 10.5, label, r#"class="legend""#);
+            x += 24.0 + label.len() as f64 * 6.3;
         }
-        svg.rect(x, row_y, 12.0, 12.0, colour, "");
-        svg.text(x + 16.0, row_y + 10.5, label, r#"class="legend""#);
-        x += 24.0 + label.len() as f64 * 6.3;
     }
     let y2 = y + 40.0;
     let mut x = LEFT;
@@ -376,7 +372,7 @@ fn legend(svg: &mut Svg, y: f64, breaks: bool, unlabelled: usize, how: Placement
     match how {
         Placement::Certain => {}
         Placement::Ambiguous => text.push_str(
-            " · the CSV does not say which instance an AZ outage took down: one fitting placement shown",
+            " · the CSV does not say which instance an AZ outage took down",
         ),
         Placement::Unknown => text.push_str(
             " · the instances' AZs do not follow from the CSV: AZ outages not shown on instance lanes",

@@ -5,13 +5,13 @@
 //! An instance is down while its own crash holds (`instance-crash` to
 //! `instance-recover`, or to a `restart-done` / `restore` that replaced it)
 //! or while its AZ is unreachable. The CSV names the AZ of an outage but not
-//! the AZ of each instance, so that is inferred: of every way of placing the
-//! instances in the AZs the CSV names (or in one it never names), the first
-//! that gives the `instances_up` count and a serving writer that is up on
-//! every row is taken. The placements are enumerated instance by instance
-//! in AZ order of appearance, so ties go to the earliest AZs. When several
-//! placements fit but disagree about some instant, or none fits, the
-//! picture says so.
+//! the AZ of each instance, so that is inferred: every way of placing the
+//! instances in the AZs the CSV names (or in one it never names) is checked
+//! against every row — the `instances_up` count, a serving writer up, a
+//! writer that stopped serving with no volume lost down — and the lanes
+//! show what all the fitting placements agree on; where they disagree the
+//! instance's state is drawn as unknown, and with none fitting AZ outages
+//! are left off the instance lanes. The picture's legend says which.
 
 use super::db_rows::{DbRecord, instance_of, pass};
 use crate::error::InputError;
@@ -25,13 +25,15 @@ pub(super) const WRITER: u8 = b'W';
 pub(super) const PROMOTING: u8 = b'F';
 pub(super) const UP: u8 = b'U';
 pub(super) const DOWN: u8 = b'D';
+/// Up under some placements that fit the CSV and down under others.
+pub(super) const UNKNOWN: u8 = b'?';
 
 /// How sure the lanes are about the AZ-caused downs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Placement {
     /// No AZ was ever unreachable, or exactly one placement fits.
     Certain,
-    /// Several placements fit and differ: the first is shown.
+    /// Several placements fit and differ at some instant, drawn as unknown.
     Ambiguous,
     /// None fits (or too many to try): AZ outages are left off the lanes.
     Unknown,
@@ -118,95 +120,69 @@ pub(super) fn lanes<R: Read + std::io::Seek>(
     let count = (m + 1)
         .checked_pow(n as u32)
         .filter(|&c| c <= MAX_PLACEMENTS);
-    let mut how = Placement::Certain;
-    let chosen: Option<Vec<usize>> = if m == 0 {
-        Some(vec![0; n])
-    } else if let Some(count) = count {
-        // Every placement checked against every instant; a fitting one is
-        // summarised by a hash of its up/down history, to find disagreement.
-        let mut alive: Vec<(usize, Vec<usize>, u64)> = (0..count)
-            .map(|k| (k, decode(k, n, m), 0xcbf2_9ce4_8422_2325))
-            .collect();
-        let mut facts = Facts::new(n, m);
-        // The writer serving at the last instant, and whether this instant
-        // lost a volume (the only other way a serving writer stops).
-        let (mut was_writer, mut volume_lost) = (None, false);
-        pass(&mut *input, path, prefix, |r, last| {
-            let restored = facts.apply(r, az_names);
-            volume_lost |= matches!(r.event, "ebs-loss" | "data-loss" | "az-loss");
-            for (_, place, hash) in alive.iter_mut() {
-                // A restore in an unreachable AZ moved the writer elsewhere.
-                if let Some(i) = restored
-                    && facts.dark.get(place[i]).copied().unwrap_or(false)
-                {
-                    place[i] = m;
-                }
-                if last {
-                    for i in 0..n {
-                        *hash =
-                            (*hash ^ u64::from(up(&facts, place, i))).wrapping_mul(0x100_0000_01b3);
-                    }
-                }
-            }
-            if last {
-                // A writer that stopped serving with no volume lost went down.
-                let lost = was_writer.filter(|_| r.writer.is_none() && !volume_lost);
-                alive.retain(|(_, place, _)| {
-                    let count = (0..n).filter(|&i| up(&facts, place, i)).count();
-                    count == r.up
-                        && r.writer.is_none_or(|w| w < n && up(&facts, place, w))
-                        && lost.is_none_or(|w: usize| w >= n || !up(&facts, place, w))
-                });
-                was_writer = r.writer;
-                volume_lost = false;
-            }
-        })?;
-        super::rows::rewind(input, path)?;
-        if alive.iter().any(|a| a.2 != alive[0].2) {
-            how = Placement::Ambiguous;
+    let fitting: Vec<Vec<usize>> = match count {
+        _ if m == 0 => vec![vec![0; n]],
+        Some(count) => {
+            let fit = fit(&mut *input, path, prefix, n, az_names, count)?;
+            super::rows::rewind(input, path)?;
+            fit
         }
-        // The placement as at the start (a restore may have moved one since).
-        alive.first().map(|a| decode(a.0, n, m))
+        None => Vec::new(),
+    };
+    let mut how = if fitting.is_empty() {
+        Placement::Unknown
     } else {
-        None
+        Placement::Certain
     };
-    let (mut place, known) = match chosen {
-        Some(p) => (p, true),
-        None => {
-            how = Placement::Unknown;
-            (vec![m; n], false)
-        }
+    // With none fitting, every instance "elsewhere": only its crashes show.
+    let mut places = if fitting.is_empty() {
+        vec![vec![m; n]]
+    } else {
+        fitting
     };
-    // The drawing pass: the states from each instant on.
-    let mut facts = Facts::new(n, m);
-    let mut lanes: Vec<Lane> = place
-        .iter()
-        .map(|&a| Lane {
-            az: (known && a < m).then_some(a),
-            spans: Vec::new(),
+    // An instance's AZ is named when every fitting placement agrees on it.
+    let mut lanes: Vec<Lane> = (0..n)
+        .map(|i| {
+            let a = places[0][i];
+            let agreed = places.iter().all(|p| p[i] == a) && a < m && how == Placement::Certain;
+            Lane {
+                az: agreed.then_some(a),
+                spans: Vec::new(),
+            }
         })
         .collect();
+    // The drawing pass: the states from each instant on, under every fitting
+    // placement; where they disagree the state is unknown.
+    let mut facts = Facts::new(n, m);
     let mut end = 0.0;
     pass(&mut *input, path, prefix, |r, last| {
-        if let Some(i) = facts.apply(r, az_names)
-            && facts.dark.get(place[i]).copied().unwrap_or(false)
-        {
-            place[i] = m;
+        if let Some(i) = facts.apply(r, az_names) {
+            for place in places.iter_mut() {
+                if facts.dark.get(place[i]).copied().unwrap_or(false) {
+                    place[i] = m;
+                }
+            }
         }
         end = r.t;
         if !last {
             return;
         }
         for (i, lane) in lanes.iter_mut().enumerate() {
+            let ups = places.iter().filter(|p| up(&facts, p, i)).count();
             let letter = if r.writer == Some(i) {
                 WRITER
-            } else if !up(&facts, &place, i) {
+            } else if ups == 0 {
                 DOWN
+            } else if ups < places.len() {
+                UNKNOWN
             } else if facts.promoting == Some(i) {
                 PROMOTING
             } else {
                 UP
             };
+            if letter == UNKNOWN {
+                how = Placement::Ambiguous;
+            }
             match lane.spans.last_mut() {
                 Some(s) if s.2 == letter => {}
                 Some(s) => {
@@ -224,6 +200,49 @@ pub(super) fn lanes<R: Read + std::io::Seek>(
         lane.spans.retain(|s| s.1 > s.0);
     }
     Ok((lanes, how))
+}
+
+/// The placements (as at the start) that fit every row: the `instances_up`
+/// count, a serving writer that is up, and a writer that stopped serving
+/// with no volume lost (the only other way a serving writer stops) down.
+fn fit<R: Read>(
+    input: R,
+    path: &str,
+    prefix: &str,
+    n: usize,
+    az_names: &[String],
+    count: usize,
+) -> Result<Vec<Vec<usize>>, InputError> {
+    let m = az_names.len();
+    // (placement index, placement now: a restore may move an instance).
+    let mut alive: Vec<(usize, Vec<usize>)> = (0..count).map(|k| (k, decode(k, n, m))).collect();
+    let mut facts = Facts::new(n, m);
+    let (mut was_writer, mut volume_lost) = (None, false);
+    pass(input, path, prefix, |r, last| {
+        let restored = facts.apply(r, az_names);
+        volume_lost |= matches!(r.event, "ebs-loss" | "data-loss" | "az-loss");
+        if let Some(i) = restored {
+            for (_, place) in alive.iter_mut() {
+                // A restore in an unreachable AZ moved the instance elsewhere.
+                if facts.dark.get(place[i]).copied().unwrap_or(false) {
+                    place[i] = m;
+                }
+            }
+        }
+        if !last {
+            return;
+        }
+        let lost = was_writer.filter(|_| r.writer.is_none() && !volume_lost);
+        alive.retain(|(_, place)| {
+            let count = (0..n).filter(|&i| up(&facts, place, i)).count();
+            count == r.up
+                && r.writer.is_none_or(|w| w < n && up(&facts, place, w))
+                && lost.is_none_or(|w: usize| w >= n || !up(&facts, place, w))
+        });
+        was_writer = r.writer;
+        volume_lost = false;
+    })?;
+    Ok(alive.into_iter().map(|(k, _)| decode(k, n, m)).collect())
 }
 
 #[cfg(test)]
