@@ -169,6 +169,16 @@ fn issue_14_compare_bars_carry_the_json_figures() {
         .filter_map(|n| n.text())
         .collect();
     assert!(labels.contains(&"99.99 % SLA: 52m34s/yr"), "{labels:?}");
+    // The same bytes for any thread count (the figures are exact sums).
+    let svg3 = dir.path().join("bars3.svg");
+    bin()
+        .arg("compare")
+        .arg(scenarios().join("database-designs.toml"))
+        .args(["--trials", "40", "--threads", "3", "--plot"])
+        .arg(&svg3)
+        .assert()
+        .success();
+    assert_eq!(std::fs::read_to_string(&svg3).unwrap(), text);
     // Title from the scenario, subtitle with trials, horizon and seed.
     assert!(text.contains("database-designs — expected write downtime per year by design"));
     assert!(text.contains("40 trials of 1y each, seed 1"));
