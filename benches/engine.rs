@@ -207,7 +207,7 @@ impl Model for Flipper {
             let i = i as usize;
             self.up[i] = !self.up[i];
             let mean = if self.up[i] { 1_000_000.0 } else { 100_000.0 };
-            let d = (-mean * (1.0 - e.rng().random::<f64>()).ln()) as u64 + 1;
+            let d = (-mean * (1.0 - e.stream(i, || i as u64).random::<f64>()).ln()) as u64 + 1;
             let at = SimTime(e.now().0 + d);
             let _ = e.schedule(at, 2, Ev::Flip(i as u8));
             let _ = e.schedule_in(
@@ -221,7 +221,7 @@ impl Model for Flipper {
 }
 
 fn engine_events<Q: EventQueue<Ev>>(horizon: u64) -> u64 {
-    let mut e: Engine<Ev, Q> = Engine::new(1, 0);
+    let mut e: Engine<Ev, Q> = Engine::new(1);
     for i in 0..6u8 {
         e.schedule(SimTime(i as u64), 2, Ev::Flip(i)).unwrap();
     }

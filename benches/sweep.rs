@@ -21,7 +21,7 @@ fn bench_sweep(c: &mut Criterion) {
     g.bench_function("plain-run-loop", |b| {
         b.iter(|| {
             for t in 0..TRIALS {
-                black_box(simulate(&sc.config, trial_seed(plan.seed, 0, t), sc.horizon).unwrap());
+                black_box(simulate(&sc.config, trial_seed(plan.seed, t), sc.horizon).unwrap());
             }
         })
     });

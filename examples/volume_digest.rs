@@ -252,7 +252,6 @@ fn main() {
             let (st, dg) = simulate_observed::<_, SlotHeap<Event>>(
                 &cfg,
                 seed,
-                0,
                 horizon,
                 Digest {
                     h: 0xcbf2_9ce4_8422_2325,

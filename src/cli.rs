@@ -228,6 +228,10 @@ pub struct CompareArgs {
     /// Trials per design (each design meets the same failures in trial t).
     #[arg(long)]
     pub trials: u64,
+    /// Run every design on random streams of its own instead of the same
+    /// failures (to measure what common random numbers buy).
+    #[arg(long)]
+    pub independent: bool,
     /// Worker threads (0 or absent: all cores). The output does not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,

@@ -78,7 +78,7 @@ fn load_any(a: &ScenarioArgs) -> Result<Scenario, Error> {
 
 fn compare_cmd(a: CompareArgs) -> Result<String, Error> {
     use crate::analysis::compare;
-    use crate::output::compare::{CompareJson, Figures, csv, table};
+    use crate::output::compare::{CompareJson, Difference, Figures, csv, table};
     let threads = sweep::threads(a.threads)?;
     if a.trials == 0 {
         return Err(Error::flag("--trials", "must be at least 1"));
@@ -101,23 +101,25 @@ fn compare_cmd(a: CompareArgs) -> Result<String, Error> {
         .iter()
         .map(|&d| compare::entry(&sc, d))
         .collect::<Result<Vec<_>, _>>()?;
-    compare::execute(&mut entries, &sc, a.trials, sc.seed, threads)?;
-    let figs: Vec<Figures> = entries
+    compare::execute(&mut entries, &sc, a.trials, sc.seed, threads, a.independent)?;
+    let crn = !a.independent;
+    let mut figs: Vec<Figures> = entries
         .iter()
         .map(|e| Figures::new(e, sc.horizon))
         .collect();
+    for (f, e) in figs.iter_mut().zip(&entries).skip(1) {
+        f.difference = Some(Difference::new(e, &entries[0], sc.horizon, crn));
+    }
     if a.out.is_some() {
         fill(&mut files[0], &csv(&figs)?)?;
     }
     if a.plot.is_some() {
         // The replay form draws each design's own timeline of its one trial.
         let replay = a.trials == 1 && !sc.config.events.is_empty();
-        let timelines = (entries.iter().filter(|_| replay))
-            .map(|e| {
-                Ok((
-                    e.design.as_str(),
-                    compare::replay_timeline(e, &sc, sc.seed)?,
-                ))
+        let timelines = (entries.iter().enumerate().filter(|_| replay))
+            .map(|(d, e)| {
+                let tl = compare::replay_timeline(e, d, &sc, sc.seed, a.independent)?;
+                Ok((e.design.as_str(), tl))
             })
             .collect::<Result<Vec<_>, Error>>()?;
         let svg = plot::compare_svg(&sc, a.trials, &figs, replay.then_some(&timelines[..]))?;
@@ -131,6 +133,7 @@ fn compare_cmd(a: CompareArgs) -> Result<String, Error> {
             seed: sc.seed,
             trials: a.trials,
             horizon_seconds: sc.horizon.as_secs_f64(),
+            common_random_numbers: crn,
             sla_lines: crate::output::compare::SLA_LINES,
             designs: figs,
         }

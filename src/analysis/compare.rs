@@ -1,13 +1,17 @@
 //! `compare` (SPEC §5): the same scenario's failures against each design.
 //!
-//! Trial `t` runs on [`trial_seed`]`(seed, 0, t)` for *every* design, so the
-//! storage underneath (which draws from the main stream and never sees the
-//! database) meets the same AZ outages and node failures in every design;
-//! the database's own draws come from substreams per instance. Per-design
-//! sums are exact integers, so no thread count changes a byte.
+//! Trial `t` runs on [`trial_seed`]`(seed, t)` for *every* design, and every
+//! random source draws from a stream of its own (common random numbers), so
+//! the designs meet the same AZ outages, node failures and instance crashes
+//! wherever they share the source. Each trial runs all designs side by side,
+//! so the difference of each design's downtime from the first design's is
+//! known per trial, and its interval is a paired one: much narrower than the
+//! difference of two independent estimates (`--independent` runs each
+//! design on streams of its own, to measure exactly that). Per-design sums
+//! are exact integers, so no thread count changes a byte.
 
 use super::run::simulate;
-use super::stats::Moments;
+use super::stats::{Moments, U256};
 use super::sweep::trial_seed;
 use crate::error::Error;
 use crate::model::{Config, Database, Design, RunStats, ScriptedKind};
@@ -46,6 +50,41 @@ pub struct DesignStats {
     pub compute_us: u128,
     /// Simulated µs over all trials.
     pub simulated_us: u128,
+    /// Σ, Σ² of (this design's − the first design's) write-unavailable µs,
+    /// trial by trial.
+    pub diff: SignedMoments,
+}
+
+/// Exact Σd and Σd² of signed µs differences.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SignedMoments {
+    /// Σd.
+    pub sum: i128,
+    /// Σd².
+    pub sum_sq: U256,
+}
+
+impl SignedMoments {
+    fn add(&mut self, d: i128) {
+        self.sum += d;
+        self.sum_sq.add(d.unsigned_abs() * d.unsigned_abs());
+    }
+
+    fn merge(&mut self, o: &SignedMoments) {
+        self.sum += o.sum;
+        self.sum_sq.add_u256(o.sum_sq);
+    }
+
+    /// Mean and sample variance over `n` observations (variance 0 for n < 2).
+    pub fn mean_var(&self, n: u64) -> (f64, f64) {
+        let nf = n.max(1) as f64;
+        let mean = self.sum as f64 / nf;
+        if n < 2 {
+            return (mean, 0.0);
+        }
+        let var = ((self.sum_sq.to_f64() - self.sum as f64 * mean) / (nf - 1.0)).max(0.0);
+        (mean, var)
+    }
 }
 
 impl DesignStats {
@@ -83,6 +122,7 @@ impl DesignStats {
         self.storage_us += o.storage_us;
         self.compute_us += o.compute_us;
         self.simulated_us += o.simulated_us;
+        self.diff.merge(&o.diff);
     }
 }
 
@@ -182,30 +222,51 @@ pub fn entry(sc: &Scenario, design: Design) -> Result<Entry, Error> {
     })
 }
 
-/// Runs `trials` trials of every entry on `threads` threads (None: all cores).
+/// The seed of design `d`'s trial `t`: the same for every design (common
+/// random numbers), or with `independent` one stream family per design.
+pub fn design_trial_seed(seed: u64, d: usize, t: u64, independent: bool) -> u64 {
+    if independent && d > 0 {
+        // Trial indices never reach 2^64 − d, so no design shares a family.
+        trial_seed(trial_seed(seed, u64::MAX - d as u64), t)
+    } else {
+        trial_seed(seed, t)
+    }
+}
+
+/// Runs `trials` trials of every entry on `threads` threads (None: all
+/// cores); `independent` gives each design its own random streams.
 pub fn execute(
     entries: &mut [Entry],
     sc: &Scenario,
     trials: u64,
     seed: u64,
     threads: Option<usize>,
+    independent: bool,
 ) -> Result<(), Error> {
     let n = entries.len();
     let per = trials.div_ceil(CHUNK);
     let pool = super::thread_pool(threads)?;
     let cfgs: Vec<&Config> = entries.iter().map(|e| &e.config).collect();
     let sums = pool.install(|| {
-        (0..per * n as u64)
+        (0..per)
             .into_par_iter()
             .try_fold(
                 || vec![DesignStats::default(); n],
                 |mut acc, idx| {
-                    let d = (idx / per) as usize;
-                    let first = (idx % per) * CHUNK;
+                    let first = idx * CHUNK;
                     for t in first..(first + CHUNK).min(trials) {
-                        // The same seed for every design: the same storage history.
-                        let st = simulate(cfgs[d], trial_seed(seed, 0, t), sc.horizon)?;
-                        acc[d].add(&st);
+                        // Every design on trial t, side by side, for the paired difference.
+                        let mut reference = 0i128;
+                        for (d, cfg) in cfgs.iter().enumerate() {
+                            let s = design_trial_seed(seed, d, t, independent);
+                            let st = simulate(cfg, s, sc.horizon)?;
+                            let w = i128::from(st.write.total.0);
+                            if d == 0 {
+                                reference = w;
+                            }
+                            acc[d].diff.add(w - reference);
+                            acc[d].add(&st);
+                        }
                     }
                     Ok::<_, Error>(acc)
                 },
@@ -226,16 +287,22 @@ pub fn execute(
     Ok(())
 }
 
-/// The database timeline CSV of `entry`'s trial 0 (the replay form's one
-/// trial, on the seed [`execute`] gives it), for the replay picture.
-pub fn replay_timeline(entry: &Entry, sc: &Scenario, seed: u64) -> Result<Vec<u8>, Error> {
+/// The database timeline CSV of trial 0 of `entry`, design `d` of the
+/// comparison (the replay form's one trial, on the seed [`execute`] gives
+/// it), for the replay picture.
+pub fn replay_timeline(
+    entry: &Entry,
+    d: usize,
+    sc: &Scenario,
+    seed: u64,
+    independent: bool,
+) -> Result<Vec<u8>, Error> {
     use crate::engine::SlotHeap;
     use crate::output::timeline::TimelineCsv;
     let tl = TimelineCsv::for_config(&entry.config, Vec::new());
     let (_, tl) = super::run::simulate_observed::<_, SlotHeap<crate::model::Event>>(
         &entry.config,
-        trial_seed(seed, 0, 0),
-        0,
+        design_trial_seed(seed, d, 0, independent),
         sc.horizon,
         tl,
     )?;

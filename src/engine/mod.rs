@@ -1,5 +1,5 @@
-//! A generic discrete-event engine: a future-event queue, the clock, and one
-//! seeded random stream.
+//! A generic discrete-event engine: a future-event queue, the clock, and the
+//! run's random streams (one per named source, [`Streams`]).
 //!
 //! The engine knows nothing about storage, quorums or Aurora; a [`Model`]
 //! receives its events one at a time and schedules new ones through the
@@ -18,12 +18,13 @@
 
 mod queue;
 mod slot_heap;
+mod streams;
 
 pub use queue::{EventQueue, HeapQueue};
 pub use slot_heap::SlotHeap;
+pub use streams::{Streams, stream_id};
 
 use crate::time::SimTime;
-use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 /// The order class of an event among those at the same instant (lower first).
@@ -63,29 +64,23 @@ pub enum EngineError {
     },
 }
 
-/// The clock, the future-event queue and the run's random stream.
+/// The clock, the future-event queue and the run's random streams.
 pub struct Engine<E, Q: EventQueue<E> = SlotHeap<E>> {
     now: SimTime,
     queue: Q,
-    rng: ChaCha8Rng,
-    seed: u64,
-    stream: u64,
+    streams: Streams,
     processed: u64,
     _ev: std::marker::PhantomData<E>,
 }
 
 impl<E, Q: EventQueue<E>> Engine<E, Q> {
-    /// A new engine at time zero whose random stream is ChaCha8 seeded with
-    /// `seed`, stream `stream` (one independent stream per trial).
-    pub fn new(seed: u64, stream: u64) -> Self {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        rng.set_stream(stream);
+    /// A new engine at time zero whose random streams are keyed by `seed`
+    /// (one run, or one trial of many: see [`Streams`]).
+    pub fn new(seed: u64) -> Self {
         Engine {
             now: SimTime::ZERO,
             queue: Q::default(),
-            rng,
-            seed,
-            stream,
+            streams: Streams::new(seed),
             processed: 0,
             _ev: std::marker::PhantomData,
         }
@@ -102,21 +97,16 @@ impl<E, Q: EventQueue<E>> Engine<E, Q> {
         self.processed
     }
 
-    /// The run's random stream.
+    /// The random stream of the model's source number `source`; `id` names
+    /// it (its ChaCha stream number, see [`stream_id`]) the first time.
     #[inline]
-    pub fn rng(&mut self) -> &mut ChaCha8Rng {
-        &mut self.rng
+    pub fn stream(&mut self, source: usize, id: impl FnOnce() -> u64) -> &mut ChaCha8Rng {
+        self.streams.get(source, id)
     }
 
-    /// A random stream of its own for `tag`, derived from the run's seed and
-    /// stream, so that draws made from it leave the main stream untouched.
-    pub fn substream(&self, tag: u64) -> ChaCha8Rng {
-        let mut z = self.seed ^ tag.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        let mut rng = ChaCha8Rng::seed_from_u64(z ^ (z >> 31));
-        rng.set_stream(self.stream);
-        rng
+    /// A stream the model keeps for itself (e.g. a placement), by stream number.
+    pub fn detached_stream(&self, id: u64) -> ChaCha8Rng {
+        self.streams.detached(id)
     }
 
     /// Schedules `ev` at `at` (not before now) in order class `class`.
@@ -224,7 +214,7 @@ mod tests {
     }
 
     fn order_with<Q: EventQueue<u32>>() -> Vec<(u64, u32)> {
-        let mut e: Engine<u32, Q> = Engine::new(1, 0);
+        let mut e: Engine<u32, Q> = Engine::new(1);
         e.schedule(SimTime(10), 1, 1).unwrap();
         e.schedule(SimTime(10), 0, 2).unwrap(); // class 0 beats class 1 at equal time
         e.schedule(SimTime(5), 1, 100).unwrap();
@@ -256,12 +246,12 @@ mod tests {
             type Event = u8;
             fn handle<Q: EventQueue<u8>>(&mut self, _: u8, e: &mut Engine<u8, Q>) {
                 self.0.push(e.now().0);
-                let next = SimTime(e.now().0 + 1 + e.rng().random::<u64>() % 10);
+                let next = SimTime(e.now().0 + 1 + e.stream(0, || 1).random::<u64>() % 10);
                 e.schedule(next, 0, 0).unwrap();
             }
         }
         let run = |tick: bool| {
-            let mut e: Engine<u8> = Engine::new(3, 0);
+            let mut e: Engine<u8> = Engine::new(3);
             e.schedule(SimTime(0), 0, 0).unwrap();
             let mut m = Chain(Vec::new());
             let mut ticks = Vec::new();
@@ -289,7 +279,7 @@ mod tests {
         // A tick that says stop ends the run right after that event: the
         // third tick comes after event 300, so exactly 300 are handled, the
         // same first 300 as in the full run.
-        let mut e: Engine<u8> = Engine::new(3, 0);
+        let mut e: Engine<u8> = Engine::new(3);
         e.schedule(SimTime(0), 0, 0).unwrap();
         let mut m = Chain(Vec::new());
         e.run_until_ticking(&mut m, SimTime(10_000), 100, |_, done| done < 300);
@@ -306,7 +296,7 @@ mod tests {
                 assert!(e.schedule(SimTime(1), 0, 0).is_err());
             }
         }
-        let mut e: Engine<u8> = Engine::new(0, 0);
+        let mut e: Engine<u8> = Engine::new(0);
         e.schedule(SimTime(5), 0, 0).unwrap();
         e.run_until(&mut Past, SimTime(10));
     }

@@ -20,6 +20,7 @@ pub mod config;
 pub mod database;
 mod event;
 pub mod quorum;
+pub mod sources;
 mod stats;
 pub mod storage;
 mod volume;

@@ -91,7 +91,7 @@ fn repair_done_at(src: &str, mode: crate::model::RepairProgress, node: &str) -> 
     let mut sc = parse(src, "test.toml", &Overrides::default()).unwrap_or_else(|e| panic!("{e}"));
     sc.config.repair_progress = mode;
     let tl = TimelineCsv::new(&sc.config.layout.node_names);
-    let (_, tl) = simulate_observed::<_, SlotHeap<_>>(&sc.config, 0, 0, sc.horizon, tl).unwrap();
+    let (_, tl) = simulate_observed::<_, SlotHeap<_>>(&sc.config, 0, sc.horizon, tl).unwrap();
     String::from_utf8(tl.into_bytes().unwrap())
         .unwrap()
         .lines()

@@ -23,7 +23,7 @@ fn scenario(src: &str) -> Scenario {
 fn rows(src: &str) -> (RunStats, Vec<Vec<String>>) {
     let sc = scenario(src);
     let tl = TimelineCsv::for_config(&sc.config, Vec::new());
-    let (st, tl) = simulate_observed::<_, SlotHeap<_>>(&sc.config, 0, 0, sc.horizon, tl).unwrap();
+    let (st, tl) = simulate_observed::<_, SlotHeap<_>>(&sc.config, 0, sc.horizon, tl).unwrap();
     let text = String::from_utf8(tl.into_bytes().unwrap()).unwrap();
     let rows = text
         .lines()

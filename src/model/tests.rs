@@ -21,8 +21,7 @@ fn run(src: &str) -> (RunStats, Vec<Vec<String>>) {
 fn run_seed(src: &str, seed: u64) -> (RunStats, Vec<Vec<String>>) {
     let sc = parse(src, "test.toml", &Overrides::default()).unwrap_or_else(|e| panic!("{e}"));
     let tl = TimelineCsv::new(&sc.config.layout.node_names);
-    let (st, tl) =
-        simulate_observed::<_, SlotHeap<_>>(&sc.config, seed, 0, sc.horizon, tl).unwrap();
+    let (st, tl) = simulate_observed::<_, SlotHeap<_>>(&sc.config, seed, sc.horizon, tl).unwrap();
     let text = String::from_utf8(tl.into_bytes().unwrap()).unwrap();
     let rows = text
         .lines()

@@ -2,6 +2,7 @@
 //! `--out` CSV, all from the same per-design figures.
 
 use crate::analysis::compare::Entry;
+use crate::analysis::stats::t95;
 use crate::error::Error;
 use crate::scenario::Scenario;
 use crate::time::{SimTime, format_duration};
@@ -55,6 +56,60 @@ pub struct Figures {
     pub sla_met: [bool; 4],
     /// Failure sources this design has no target for.
     pub skipped: Vec<String>,
+    /// Its downtime per year minus the first design's (absent for the first).
+    pub difference: Option<Difference>,
+}
+
+/// A design's downtime per year minus the first design's, with the 95 %
+/// interval of the per-trial differences.
+#[derive(Serialize, Debug, Clone)]
+pub struct Difference {
+    /// The design it is measured against (the first listed).
+    pub against: &'static str,
+    /// Mean difference in write downtime per year, seconds.
+    pub downtime_seconds_per_year: f64,
+    /// Low end of the 95 % interval (null for one trial).
+    pub ci_low: Option<f64>,
+    /// High end.
+    pub ci_high: Option<f64>,
+    /// Whether both designs met the same failures (common random numbers);
+    /// false with `--independent`.
+    pub common_random_numbers: bool,
+    /// The interval's half-width that two independent estimates with these
+    /// designs' spreads would have: √(s₁² + s₂²)/√n (what pairing saves).
+    pub independent_half_width: Option<f64>,
+}
+
+impl Difference {
+    /// `e`'s difference from `first` over `horizon` (trial by trial).
+    pub fn new(e: &Entry, first: &Entry, horizon: SimTime, crn: bool) -> Difference {
+        let n = e.stats.trials;
+        let per_year = YEAR_S / horizon.0 as f64;
+        let (mean, var) = e.stats.diff.mean_var(n);
+        let spread = |m: &crate::analysis::stats::Moments| {
+            let nf = n as f64;
+            let mean = m.sum as f64 / nf;
+            ((m.sum_sq.to_f64() - m.sum as f64 * mean) / (nf - 1.0)).max(0.0)
+        };
+        let (ci, indep) = if n >= 2 {
+            let t = t95(n as f64 - 1.0);
+            let half = t * (var / n as f64).sqrt() * per_year;
+            let vi = spread(&e.stats.write) + spread(&first.stats.write);
+            let indep = t95(2.0 * n as f64 - 2.0) * (vi / n as f64).sqrt() * per_year;
+            (Some(half), Some(indep))
+        } else {
+            (None, None)
+        };
+        let d = mean * per_year;
+        Difference {
+            against: first.design.as_str(),
+            downtime_seconds_per_year: d,
+            ci_low: ci.map(|h| d - h),
+            ci_high: ci.map(|h| d + h),
+            common_random_numbers: crn,
+            independent_half_width: indep,
+        }
+    }
 }
 
 impl Figures {
@@ -87,6 +142,7 @@ impl Figures {
             compute_write_unavailable_seconds_mean: s.compute_us as f64 / 1e6 / n,
             sla_met: SLA_LINES.map(|l| wa * 100.0 >= l),
             skipped: e.skipped.clone(),
+            difference: None,
         }
     }
 }
@@ -102,6 +158,8 @@ pub struct CompareJson<'a> {
     pub trials: u64,
     /// Simulated seconds per trial.
     pub horizon_seconds: f64,
+    /// Whether every design met the same failures (false: `--independent`).
+    pub common_random_numbers: bool,
     /// The SLA lines, in `sla_met` order.
     pub sla_lines: [f64; 4],
     /// One object per design.
@@ -248,8 +306,55 @@ pub fn table(sc: &Scenario, seed: u64, trials: u64, figs: &[Figures]) -> String 
             }
         );
     }
+    differences(&mut s, figs);
     skipped_lines(&mut s, figs);
     s
+}
+
+/// Each design's downtime per year against the first design's.
+fn differences(s: &mut String, figs: &[Figures]) {
+    let Some(first) = figs.iter().find_map(|f| f.difference.as_ref()) else {
+        return;
+    };
+    let signed = |x: f64| {
+        if x < 0.0 {
+            format!("−{}", secs(-x))
+        } else {
+            format!("+{}", secs(x))
+        }
+    };
+    let _ = writeln!(
+        s,
+        "\ndowntime per year against {}{}",
+        first.against,
+        if first.common_random_numbers {
+            " (trial by trial over the same failures: common random numbers)"
+        } else {
+            " (--independent: every design on random streams of its own)"
+        }
+    );
+    for f in figs {
+        let Some(d) = &f.difference else { continue };
+        let ci = match (d.ci_low, d.ci_high) {
+            (Some(lo), Some(hi)) => format!(
+                " [{}, {}], ±{}",
+                signed(lo),
+                signed(hi),
+                secs((hi - lo) / 2.0)
+            ),
+            _ => String::new(),
+        };
+        let indep = match (d.common_random_numbers, d.independent_half_width) {
+            (true, Some(h)) => format!("; independent estimates would give ±{}", secs(h)),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            s,
+            "  {:<21} {}{ci}{indep}",
+            f.design,
+            signed(d.downtime_seconds_per_year)
+        );
+    }
 }
 
 /// The failure sources each design had no target for.
@@ -290,6 +395,10 @@ pub fn csv(figs: &[Figures]) -> Result<Vec<u8>, Error> {
         "sla_99_9",
         "sla_99_5",
         "skipped",
+        "downtime_difference_against",
+        "downtime_difference_seconds_per_year",
+        "downtime_difference_ci_low",
+        "downtime_difference_ci_high",
     ])
     .map_err(err)?;
     let opt = |x: Option<f64>| x.map_or(String::new(), |v| v.to_string());
@@ -315,6 +424,15 @@ pub fn csv(figs: &[Figures]) -> Result<Vec<u8>, Error> {
         ];
         row.extend(f.sla_met.iter().map(|m| m.to_string()));
         row.push(f.skipped.join("; "));
+        match &f.difference {
+            Some(d) => row.extend([
+                d.against.to_string(),
+                d.downtime_seconds_per_year.to_string(),
+                opt(d.ci_low),
+                opt(d.ci_high),
+            ]),
+            None => row.extend([String::new(), String::new(), String::new(), String::new()]),
+        }
         w.write_record(&row).map_err(err)?;
     }
     w.into_inner()

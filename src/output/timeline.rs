@@ -316,7 +316,6 @@ mod tests {
             let (_, new) = simulate_observed::<_, HeapQueue<_>>(
                 &sc.config,
                 sc.seed,
-                0,
                 sc.horizon,
                 TimelineCsv::new(names),
             )
@@ -324,7 +323,6 @@ mod tests {
             let (_, old) = simulate_observed::<_, HeapQueue<_>>(
                 &sc.config,
                 sc.seed,
-                0,
                 sc.horizon,
                 old_header(names),
             )

@@ -203,6 +203,49 @@ fn issue_14_bad_database_processes_and_events() {
     );
 }
 
+// See: issue 14 (sweep did not refuse what a design has no target for)
+#[test]
+fn issue_14_sweep_refuses_sources_the_design_has_no_target_for() {
+    // `ebs_loss` on Aurora would silently do nothing in every trial; `run`
+    // refuses it, so `sweep` must too — also when only a grid point's
+    // design (here `--vary database.design`) makes it a mismatch, and
+    // before any trial runs or any file is written.
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "s.toml",
+        &format!(
+            "{HEAD}[database]\ndesign = \"rds-multi-az\"\n[failures.ebs_loss]\nevery = \"700y\"\n"
+        ),
+    );
+    let out_csv = dir.path().join("s.csv");
+    let sweep = |extra: &[&str]| {
+        bin()
+            .arg("sweep")
+            .arg(&p)
+            .args(["--trials", "5", "--quiet", "--out"])
+            .arg(&out_csv)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let ok = sweep(&[]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    std::fs::remove_file(&out_csv).unwrap();
+    let out = sweep(&["--vary", "database.design=rds-multi-az,aurora"]);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.starts_with("error: "), "{err}");
+    for e in ["s.toml:7:1:", "failures.ebs_loss", "no EBS volumes"] {
+        assert!(err.contains(e), "expected `{e}` in: {err}");
+    }
+    assert!(!out_csv.exists(), "no file after a refusal");
+}
+
 fn json(args: &[&str]) -> serde_json::Value {
     let out = bin().args(args).output().unwrap();
     assert!(

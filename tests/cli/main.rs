@@ -3,6 +3,7 @@
 mod analyze;
 mod bad_input;
 mod check;
+mod crn;
 mod database;
 mod estimate;
 mod help;

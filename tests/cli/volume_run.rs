@@ -156,15 +156,16 @@ fn burst_scenario(pgs: u32, placement: &str, bursts: &[(&str, u32)]) -> String {
     s
 }
 
-/// Checks the sweep's p_data_loss interval holds `p_volume` and its total
-/// data-loss events are within 4 standard deviations of `mean` ± `sd`
-/// per trial.
+/// Checks the sweep's p_data_loss lies within 4 binomial standard errors of
+/// the exact `p_volume`, and its total data-loss events within 4 standard
+/// deviations of `mean` ± `sd` per trial. (Not "the 95 % interval holds the
+/// exact value": that fails for one random stream in twenty by design.)
 fn check_burst(row: &Map<String, Value>, trials: f64, p_volume: f64, mean: f64, sd: f64) {
-    let (lo, hi) = (f(row, "p_data_loss_ci_low"), f(row, "p_data_loss_ci_high"));
+    let p_hat = f(row, "p_data_loss");
+    let se = (p_volume * (1.0 - p_volume) / trials).sqrt();
     assert!(
-        lo <= p_volume && p_volume <= hi,
-        "exact {p_volume} outside [{lo}, {hi}] (p̂ = {})",
-        f(row, "p_data_loss")
+        (p_hat - p_volume).abs() < 4.0 * se,
+        "p̂ = {p_hat}, exact {p_volume} ± {se}"
     );
     let events = f(row, "data_loss_events");
     let (m, s) = (trials * mean, trials.sqrt() * sd);

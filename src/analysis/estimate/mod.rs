@@ -4,7 +4,7 @@
 //! a [`Biasing`] plan (balanced failure biasing; see `model/volume/bias.rs`)
 //! and is weighted by its exact likelihood ratio. Trials run in batches of
 //! [`BATCH`] in trial order, each on its own random stream (the sweep's
-//! `trial_seed(seed, 0, trial)`), and batch sums are reduced in trial order,
+//! `trial_seed(seed, trial)`), and batch sums are reduced in trial order,
 //! so the result is the same for any thread count. After each whole batch
 //! the run stops once the 95 % interval's half-width is within the
 //! requested relative error, or at the trial limit.
@@ -108,7 +108,7 @@ pub fn trial(
         }
         Measure::WriteUnavailability => CYCLE_HORIZON,
     };
-    let mut eng: Engine<Event, SlotHeap<Event>> = Engine::new(trial_seed(seed, 0, t), 0);
+    let mut eng: Engine<Event, SlotHeap<Event>> = Engine::new(trial_seed(seed, t));
     vol.start(&mut eng);
     eng.run_until(&mut vol, horizon);
     let end = eng.now();

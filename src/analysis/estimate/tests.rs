@@ -124,7 +124,7 @@ fn issue_16_unbiased_from_1e_5_to_1e_12() {
 
 #[test]
 fn issue_16_agrees_with_crude_monte_carlo_at_1e_3() {
-    // Crude Monte Carlo as `sweep` runs it (trial seeds trial_seed(seed, 0,
+    // Crude Monte Carlo as `sweep` runs it (trial seeds trial_seed(seed,
     // t)) against the importance-sampling estimate: the difference within
     // 1.96·√(se₁² + se₂²).
     // every 12 d with 1 h repairs: p ≈ 1.6e-3 (≈ 160 crude hits).
@@ -133,7 +133,7 @@ fn issue_16_agrees_with_crude_monte_carlo_at_1e_3() {
     let n = 100_000u64;
     let mut hits = 0u64;
     for t in 0..n {
-        let st = simulate(&p.config, trial_seed(3, 0, t), p.horizon).unwrap();
+        let st = simulate(&p.config, trial_seed(3, t), p.horizon).unwrap();
         hits += u64::from(st.data_loss_events > 0);
     }
     let crude = hits as f64 / n as f64;

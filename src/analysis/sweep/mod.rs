@@ -157,6 +157,16 @@ impl Plan {
         for values in grid(&axes) {
             let all = [&sets[..], &values[..]].concat();
             let sc = parse_with(src, path, &all, &ov)?;
+            // SPEC §5: as in `run`, a source or event the design has no
+            // target for is an error (only `compare` skips them).
+            if let Some(e) = sc
+                .config
+                .database
+                .as_ref()
+                .and_then(|d| d.mismatches.first())
+            {
+                return Err(e.clone().into());
+            }
             points.push((values, sc));
         }
         let base = parse_with(
@@ -190,10 +200,13 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The seed of trial `trial` of grid point `point`: `run --seed` with it
-/// (and the point's values as `--set`) replays that trial exactly.
-pub fn trial_seed(seed: u64, point: u64, trial: u64) -> u64 {
-    mix(mix(mix(seed) ^ point) ^ trial)
+/// The seed of trial `trial` (a global index: the same in every shard), the
+/// same at every grid point and for every design of a `compare`, so that
+/// they meet the same failures wherever they share a random source (SPEC §5,
+/// common random numbers). `run --seed` with it (and a point's values as
+/// `--set`) replays that trial exactly.
+pub fn trial_seed(seed: u64, trial: u64) -> u64 {
+    mix(mix(mix(seed)) ^ trial)
 }
 
 /// Exact sufficient statistics of one grid point's trials.
@@ -286,7 +299,7 @@ pub fn execute(
                     let sc = &plan.points[p as usize].1;
                     let last = (first + CHUNK).min(hi);
                     for t in first..last {
-                        let st = simulate(&sc.config, trial_seed(plan.seed, p, t), sc.horizon)?;
+                        let st = simulate(&sc.config, trial_seed(plan.seed, t), sc.horizon)?;
                         acc[p as usize].add(t, &st);
                     }
                     progress.add(p as usize, last - first);
@@ -418,7 +431,7 @@ fn seconds_of(v: &toml::Value) -> Option<String> {
 /// `--set`, shell-quoted, and its seed.
 pub fn replay_hints(plan: &Plan, stats: &[PointStats]) -> String {
     let mut s = String::new();
-    for (p, ((sets, sc), st)) in plan.points.iter().zip(stats).enumerate() {
+    for ((sets, sc), st) in plan.points.iter().zip(stats) {
         if let Some(t) = st.first_loss_trial {
             let set: Vec<String> = plan
                 .sets
@@ -440,7 +453,7 @@ pub fn replay_hints(plan: &Plan, stats: &[PointStats]) -> String {
                     &plan.path,
                     sc.horizon,
                     set.iter().map(String::as_str),
-                    trial_seed(plan.seed, p as u64, t)
+                    trial_seed(plan.seed, t)
                 )
             );
         }

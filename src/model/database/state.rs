@@ -12,10 +12,10 @@ use super::{Database, DbStats, Design};
 use crate::engine::{Class, Engine, EngineError, EventQueue, Slot};
 use crate::model::config::Process;
 use crate::model::event::{Change, DbEvent, Event};
+use crate::model::sources::{EBS_LOSS, INSTANCE_CRASH, Part, Sources, Timing};
 use crate::model::stats::OutageTracker;
 use crate::model::{Config, ScriptedKind};
 use crate::time::SimTime;
-use rand_chacha::ChaCha8Rng;
 
 /// The volume's order class for events that are neither scripted (0) nor
 /// give-ups (1): at equal times database events follow scripted ones.
@@ -33,16 +33,6 @@ const RESTART: u32 = 1;
 const RESTORE: u32 = 2;
 /// Slots the database uses beyond `PER_INSTANCE` per instance.
 pub(super) const GLOBAL_SLOTS: u32 = 3;
-
-/// Substream tags (see `Engine::substream` and `volume::placement`):
-/// instance `i`'s crash process draws from `INSTANCE_STREAM + i`, its EBS
-/// volume's loss process from `EBS_STREAM + i`, and the database's timings
-/// (failover, restart, resync, restore, backup lag) from `TIMING_STREAM`.
-pub const INSTANCE_STREAM: u64 = 2 << 32;
-/// EBS volume loss processes (`EBS_STREAM + i`).
-pub const EBS_STREAM: u64 = 3 << 32;
-/// Failover, restart, resync, restore and backup-lag draws.
-pub const TIMING_STREAM: u64 = 3;
 
 /// One instance (and, for RDS, its EBS volume).
 #[derive(Clone, Debug)]
@@ -107,9 +97,9 @@ pub(super) struct Db<'c> {
     restore_az: Option<usize>,
     az_dark: u64,
     base: u32,
-    rng_inst: Vec<ChaCha8Rng>,
-    rng_ebs: Vec<ChaCha8Rng>,
-    rng_time: Option<ChaCha8Rng>,
+    /// Source numbers of the random streams (`instance_crash:i`, `ebs_loss:i`,
+    /// the database timings).
+    src: Sources,
     pub write_ok: bool,
     pub read_ok: bool,
     pub storage_w: bool,
@@ -152,9 +142,7 @@ impl<'c> Db<'c> {
             restore_az: None,
             az_dark: 0,
             base: 0,
-            rng_inst: Vec::new(),
-            rng_ebs: Vec::new(),
-            rng_time: None,
+            src: Sources::new(cfg),
             write_ok: true,
             read_ok: true,
             storage_w: true,
@@ -172,13 +160,9 @@ impl<'c> Db<'c> {
         self.inst.len() as u32 * PER_INSTANCE + GLOBAL_SLOTS
     }
 
-    /// Takes the slots from `base` and the random streams.
-    pub fn start<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, base: u32) {
+    /// Takes the slots from `base` (its draws use the engine's streams).
+    pub fn start<Q: EventQueue<Event>>(&mut self, _eng: &mut Engine<Event, Q>, base: u32) {
         self.base = base;
-        let n = self.inst.len() as u64;
-        self.rng_inst = (0..n).map(|i| eng.substream(INSTANCE_STREAM + i)).collect();
-        self.rng_ebs = (0..n).map(|i| eng.substream(EBS_STREAM + i)).collect();
-        self.rng_time = Some(eng.substream(TIMING_STREAM));
         self.changes.reserve(16);
     }
 
@@ -206,13 +190,6 @@ impl<'c> Db<'c> {
         let at = eng.now().saturating_add(delay);
         let r = eng.schedule_in(slot, at, OTHER, Event::Db(ev));
         self.note(r);
-    }
-
-    fn draw(&mut self, d: &crate::model::Dist) -> SimTime {
-        match self.rng_time.as_mut() {
-            Some(rng) => d.sample(rng),
-            None => SimTime::ZERO,
-        }
     }
 
     fn change(&mut self, c: Change, i: Option<usize>) {
@@ -282,7 +259,10 @@ impl<'c> Db<'c> {
                 let i = i as usize;
                 self.inst[i].crash_armed = false;
                 let lasts = match f.instance_crash.as_ref().and_then(|p| p.lasts.as_ref()) {
-                    Some(d) => d.sample(&mut self.rng_inst[i]),
+                    Some(d) => {
+                        let src = (INSTANCE_CRASH, i, Part::Lasts);
+                        self.src.draw_process(eng, self.cfg, d, src)
+                    }
                     None => SimTime::ZERO,
                 };
                 self.crash(eng, i, lasts);
@@ -497,7 +477,7 @@ impl<'c> Db<'c> {
                     {
                         self.failover = Some(t);
                         let db: &'c Database = self.db;
-                        let d = self.draw(&db.spec.failover_time);
+                        let d = Sources::draw_timing(eng, &db.spec.failover_time, Timing::Failover);
                         let slot = self.gslot(FAILOVER);
                         self.after(eng, slot, d, DbEvent::FailoverDone);
                         self.change(Change::FailoverStart, Some(t));
@@ -532,7 +512,7 @@ impl<'c> Db<'c> {
             }
             Restart::Waiting if ok => {
                 let db: &'c Database = self.db;
-                let d = self.draw(&db.spec.restart_time);
+                let d = Sources::draw_timing(eng, &db.spec.restart_time, Timing::Restart);
                 let slot = self.gslot(RESTART);
                 self.after(eng, slot, d, DbEvent::RestartDone);
                 self.restart = Restart::Running;
@@ -561,7 +541,7 @@ impl<'c> Db<'c> {
         self.cancel_failover(eng);
         self.cancel_restart(eng);
         let db: &'c Database = self.db;
-        let lag = self.draw(&db.spec.backup_lag);
+        let lag = Sources::draw_timing(eng, &db.spec.backup_lag, Timing::BackupLag);
         let lost = lag.0.min(self.wclock);
         self.wclock -= lost;
         let t = &mut self.totals;
@@ -595,7 +575,7 @@ impl<'c> Db<'c> {
             self.inst[w].az = a;
             self.restore_az = Some(a);
             let cfg: &'c Config = self.cfg;
-            let d = self.draw(&cfg.restore_time);
+            let d = Sources::draw_timing(eng, &cfg.restore_time, Timing::DbRestore);
             let slot = self.gslot(RESTORE);
             self.after(eng, slot, d, DbEvent::RestoreDone);
         }
@@ -617,7 +597,7 @@ impl<'c> Db<'c> {
             if want && !self.inst[i].resyncing {
                 self.inst[i].resyncing = true;
                 let db: &'c Database = self.db;
-                let d = self.draw(&db.spec.resync_time);
+                let d = Sources::draw_timing(eng, &db.spec.resync_time, Timing::Resync);
                 let slot = self.slot(i, RESYNC);
                 self.after(eng, slot, d, DbEvent::ResyncDone(i as u16));
             } else if !want && self.inst[i].resyncing {
@@ -670,12 +650,16 @@ impl<'c> Db<'c> {
             eng.cancel(slot);
             return;
         }
-        let rng = if k == CRASH_PROC {
-            &mut self.rng_inst[i]
+        let kind = if k == CRASH_PROC {
+            INSTANCE_CRASH
         } else {
-            &mut self.rng_ebs[i]
+            EBS_LOSS
         };
-        let d = p.every.sample(rng).max(SimTime(1));
+        let src = (kind, i, Part::Every);
+        let d = self
+            .src
+            .draw_process(eng, self.cfg, &p.every, src)
+            .max(SimTime(1));
         let ev = if k == CRASH_PROC {
             DbEvent::CrashDue(i as u16)
         } else {

@@ -218,7 +218,7 @@ fn issue_14_single_az_crashes_match_the_alternating_renewal_closed_form() {
     let trials = 40u64;
     let mut m = Moments::default();
     for t in 0..trials {
-        let seed = crate::analysis::sweep::trial_seed(7, 0, t);
+        let seed = crate::analysis::sweep::trial_seed(7, t);
         m.add(
             simulate(&sc.config, seed, sc.horizon)
                 .unwrap()

@@ -3,10 +3,13 @@
 //! rules to their fixpoint before the next (SPEC §4 "Rules").
 
 use super::fleet::{CRASH_PROC, Fleet, LOSS_PROC, RETURN, Seg};
-use super::placement::{BURST_STREAM, burst_nodes};
+use super::placement::burst_nodes;
 use super::{Data, NO_FULL, NONE, OTHER, Volume, bit, members};
 use crate::engine::{Engine, EventQueue};
 use crate::model::event::{Change, Event, Observer, Target};
+use crate::model::sources::{
+    self, AZ_LOSS, AZ_OUTAGE, Kind, NODE_CRASH, Part, RACK_OUTAGE, Sources, Timing,
+};
 use crate::model::{Config, Process, ScriptedKind};
 use crate::time::SimTime;
 
@@ -173,7 +176,7 @@ impl<'c, O: Observer> Volume<'c, O> {
         let d = if self.instant_detection {
             SimTime::ZERO
         } else {
-            self.cfg.detection_delay.sample(eng.rng())
+            Sources::draw_timing(eng, &self.cfg.detection_delay, Timing::Detection)
         };
         if d.0 == 0 {
             self.set_data(j, s, Data::Lost { detected: true });
@@ -383,12 +386,18 @@ impl<'c, O: Observer> Volume<'c, O> {
     }
 
     fn draw_lasts<Q: EventQueue<Event>>(
+        &self,
         eng: &mut Engine<Event, Q>,
         p: &Option<Process>,
+        kind: Kind,
+        target: usize,
     ) -> SimTime {
         match p.as_ref().and_then(|p| p.lasts.as_ref()) {
             // A zero-length failure would be invisible; 1 µs is the finest tick.
-            Some(d) => d.sample(eng.rng()).max(SimTime(1)),
+            Some(d) => {
+                let src = (kind, target, Part::Lasts);
+                self.src.draw_process(eng, self.cfg, d, src).max(SimTime(1))
+            }
             None => SimTime(1),
         }
     }
@@ -402,7 +411,7 @@ impl<'c, O: Observer> Volume<'c, O> {
             Some(a) => self.fleet.az_nodes(a),
             None => 0..cfg.storage.nodes(),
         };
-        let mut rng = eng.substream(BURST_STREAM + i as u64);
+        let mut rng = eng.detached_stream(sources::burst_id(i));
         for n in burst_nodes(&mut rng, scope, b.count as usize) {
             let change = match s.kind {
                 ScriptedKind::NodeCrash => self.crash(eng, n, s.lasts),
@@ -458,7 +467,7 @@ impl<'c, O: Observer> Volume<'c, O> {
                 if !self.fire_node_process(CRASH_PROC, n) {
                     return None;
                 }
-                let lasts = Self::draw_lasts(eng, &f.node_crash);
+                let lasts = self.draw_lasts(eng, &f.node_crash, NODE_CRASH, n);
                 self.crash(eng, n, lasts)
             }
             Event::NodeLossDue(n) => {
@@ -472,21 +481,21 @@ impl<'c, O: Observer> Volume<'c, O> {
                 if !self.fire_az_process(0, a as usize) {
                     return None;
                 }
-                let lasts = Self::draw_lasts(eng, &f.az_outage);
+                let lasts = self.draw_lasts(eng, &f.az_outage, AZ_OUTAGE, a as usize);
                 self.az_down(eng, a as usize, lasts, false)
             }
             Event::AzLossDue(a) => {
                 if !self.fire_az_process(1, a as usize) {
                     return None;
                 }
-                let lasts = Self::draw_lasts(eng, &f.az_loss);
+                let lasts = self.draw_lasts(eng, &f.az_loss, AZ_LOSS, a as usize);
                 self.az_down(eng, a as usize, lasts, true)
             }
             Event::RackOutageDue(g) => {
                 if !self.fire_rack_process(g as usize) {
                     return None;
                 }
-                let lasts = Self::draw_lasts(eng, &f.rack_outage);
+                let lasts = self.draw_lasts(eng, &f.rack_outage, RACK_OUTAGE, g as usize);
                 self.rack(eng, g as usize, Some(lasts));
                 Some((Change::RackOutage, Target::Rack(g as usize)))
             }

@@ -7,6 +7,7 @@ use super::fleet::{CRASH_PROC, Fleet, GIVE_UP_TIMER, LOSS_PROC};
 use super::{GIVE_UP, OTHER, Volume, low_bits, members};
 use crate::engine::{Engine, EventQueue};
 use crate::model::event::{Event, Observer};
+use crate::model::sources::{AZ_OUTAGE, NODE_CRASH, Part, RACK_OUTAGE, Sources, Timing};
 use crate::model::{Config, Dist, Process};
 use crate::time::SimTime;
 
@@ -79,7 +80,11 @@ impl<'c, O: Observer> Volume<'c, O> {
             } else {
                 Event::NodeLossDue(n as u32)
             };
-            let d = p.every.sample(eng.rng()).max(SimTime(1));
+            let src = (NODE_CRASH + ki, n, Part::Every);
+            let d = self
+                .src
+                .draw_process(eng, self.cfg, &p.every, src)
+                .max(SimTime(1));
             self.after(eng, Fleet::node_slot(n, k), d, OTHER, ev);
         }
     }
@@ -99,7 +104,7 @@ impl<'c, O: Observer> Volume<'c, O> {
             self.fleet.nodes[n].giveup_armed = want;
             let slot = Fleet::node_slot(n, GIVE_UP_TIMER);
             if want {
-                let d = rda.sample(eng.rng()).max(SimTime(1));
+                let d = Sources::draw_timing(eng, rda, Timing::GiveUp).max(SimTime(1));
                 self.after(eng, slot, d, GIVE_UP, Event::GiveUp(n as u32));
             } else {
                 eng.cancel(slot);
@@ -128,7 +133,11 @@ impl<'c, O: Observer> Volume<'c, O> {
                 } else {
                     Event::AzLossDue(a as u16)
                 };
-                let d = p.every.sample(eng.rng()).max(SimTime(1));
+                let src = (AZ_OUTAGE + k, a, Part::Every);
+                let d = self
+                    .src
+                    .draw_process(eng, cfg, &p.every, src)
+                    .max(SimTime(1));
                 let slot = self.fleet.az_slot(a, k as u32);
                 self.after(eng, slot, d, OTHER, ev);
             }
@@ -153,7 +162,11 @@ impl<'c, O: Observer> Volume<'c, O> {
                 }
                 if up && !self.fleet.rack_armed[g] {
                     self.fleet.rack_armed[g] = true;
-                    let d = p.every.sample(eng.rng()).max(SimTime(1));
+                    let src = (RACK_OUTAGE, g, Part::Every);
+                    let d = self
+                        .src
+                        .draw_process(eng, cfg, &p.every, src)
+                        .max(SimTime(1));
                     self.after(eng, slot, d, OTHER, Event::RackOutageDue(g as u32));
                 }
             }

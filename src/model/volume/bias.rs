@@ -25,6 +25,7 @@ use super::fleet::{CRASH_PROC, Fleet, LOSS_PROC};
 use super::{OTHER, Volume, low_bits};
 use crate::engine::{Engine, EventQueue, Slot};
 use crate::model::event::{Event, Observer};
+use crate::model::sources::{Sources, Timing};
 use crate::time::SimTime;
 use rand::RngExt;
 
@@ -299,12 +300,12 @@ impl<'c, O: Observer> Volume<'c, O> {
             }
             b.in_excursion = true;
             b.exc_log_l = 0.0;
-            b.exc_biased = b.plan.mix >= 1.0 || eng.rng().random::<f64>() < b.plan.mix;
+            b.exc_biased = b.plan.mix >= 1.0 || bias_stream(eng).random::<f64>() < b.plan.mix;
         }
         if pairs == 0 || total.is_nan() || total <= 0.0 {
             return;
         }
-        let u: f64 = eng.rng().random();
+        let u: f64 = bias_stream(eng).random();
         // The biased law's rate Λ′ (Λ when quiet or unbiased).
         let mut biased_rate = total;
         let use_bias = b.exc_biased;
@@ -333,7 +334,7 @@ impl<'c, O: Observer> Volume<'c, O> {
         // (balanced failure biasing, also from the quiet state), else in
         // proportion to λ.
         let balanced_law = b.plan.balanced;
-        let v: f64 = eng.rng().random();
+        let v: f64 = bias_stream(eng).random();
         let equal = balanced_law && use_bias;
         let mut x = if equal { v * pairs as f64 } else { v * total };
         // The last eligible pair catches a rounding overshoot.
@@ -364,4 +365,13 @@ impl<'c, O: Observer> Volume<'c, O> {
         let (slot, ev) = self.failure_event(kind, target);
         self.after(eng, slot, delay, OTHER, ev);
     }
+}
+
+/// The stream of the biasing choices (its own, so the timings' streams see
+/// the same draws as in an unbiased run).
+#[inline]
+fn bias_stream<Q: EventQueue<Event>>(eng: &mut Engine<Event, Q>) -> &mut rand_chacha::ChaCha8Rng {
+    eng.stream(Sources::timing(Timing::Bias), || {
+        Sources::timing_id(Timing::Bias)
+    })
 }

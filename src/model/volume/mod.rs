@@ -27,6 +27,7 @@ mod switch;
 use super::Config;
 use super::event::{Change, Event, Observer, Row, Target, VolumeRow};
 use super::quorum::ReplicaSet;
+use super::sources::{self, Sources};
 use super::stats::{RunStats, VolumeStats};
 use super::storage::Placement;
 use crate::engine::{Class, Engine, EngineError, EventQueue, Model, Slot};
@@ -181,6 +182,8 @@ pub struct Volume<'c, O: Observer> {
     scratch: Vec<fleet::Seg>,
     /// `estimate`'s importance sampling (SPEC §7), when a plan is given.
     bias: Option<Box<bias::BiasState>>,
+    /// Source numbers of the random streams.
+    src: Sources,
     observer: O,
 }
 
@@ -248,6 +251,7 @@ impl<'c, O: Observer> Volume<'c, O> {
             pending_row: None,
             scratch: Vec::new(),
             bias: None,
+            src: Sources::new(cfg),
             observer,
         }
     }
@@ -261,10 +265,10 @@ impl<'c, O: Observer> Volume<'c, O> {
     /// Places the replicas, schedules the scripted events and the first
     /// background failures, and records the `start` row.
     pub fn start<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>) {
-        let mut rng = eng.substream(placement::PLACEMENT_STREAM);
+        let mut rng = eng.detached_stream(sources::placement_id());
         self.node_of = placement::place(self.cfg, &mut rng);
         self.fleet.attach(&self.node_of, self.v);
-        self.queue.rng = eng.substream(placement::REPAIR_STREAM);
+        self.queue.rng = eng.detached_stream(sources::rereplication_id());
         let slots = self.restore_slot(self.pgs.len()).0 as usize + self.switch_slots();
         eng.reserve(slots, slots + self.cfg.events.len());
         for (i, ev) in self.cfg.events.iter().enumerate() {

@@ -8,13 +8,6 @@ use rand::seq::index;
 use rand_chacha::ChaCha8Rng;
 use std::collections::HashSet;
 
-/// Substream tags (see `Engine::substream`).
-pub const PLACEMENT_STREAM: u64 = 1;
-/// Re-replication target choices.
-pub const REPAIR_STREAM: u64 = 2;
-/// Burst `count = K` of scripted event `i` uses `BURST_STREAM + i`.
-pub const BURST_STREAM: u64 = 1 << 32;
-
 /// The node of every replica, by replica id `pg × V + slot`. Slots are in
 /// AZ order, and within an AZ in node order.
 pub fn place(cfg: &Config, rng: &mut ChaCha8Rng) -> Vec<u32> {
@@ -77,8 +70,7 @@ pub struct PlacementStats {
 
 /// The placement of `cfg` under `seed` (trial stream 0), summarised.
 pub fn stats(cfg: &Config, seed: u64) -> PlacementStats {
-    let eng: crate::engine::Engine<u8> = crate::engine::Engine::new(seed, 0);
-    let mut rng = eng.substream(PLACEMENT_STREAM);
+    let mut rng = crate::engine::Streams::new(seed).detached(crate::model::sources::placement_id());
     let node_of = place(cfg, &mut rng);
     let mut per_node = vec![0usize; cfg.storage.nodes()];
     for &k in &node_of {

@@ -12,6 +12,7 @@ use super::fleet::Seg;
 use super::{Data, NONE, OTHER, Volume, bit, members};
 use crate::engine::{Engine, EventQueue};
 use crate::model::event::{Change, Event, Observer, Target};
+use crate::model::sources::{Sources, Timing};
 use crate::model::stats::VolumeStats;
 use crate::time::SimTime;
 use rand::{RngExt, SeedableRng};
@@ -306,8 +307,10 @@ impl<O: Observer> Volume<'_, O> {
         } else {
             // A tail segment copies tail_size (SPEC §6).
             match &self.cfg.segments {
-                Some(t) if t.full & bit(s) == 0 => t.tail_repair_time.sample(eng.rng()),
-                _ => self.cfg.repair_time.sample(eng.rng()),
+                Some(t) if t.full & bit(s) == 0 => {
+                    Sources::draw_timing(eng, &t.tail_repair_time, Timing::TailRepair)
+                }
+                _ => Sources::draw_timing(eng, &self.cfg.repair_time, Timing::Repair),
             }
         };
         self.repair_until[rid] = eng.now().saturating_add(d);

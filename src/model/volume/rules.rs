@@ -6,6 +6,7 @@ use super::{Data, NO_FULL, OTHER, Volume, bit, members};
 use crate::engine::{Engine, EventQueue};
 use crate::model::RepairProgress;
 use crate::model::event::{Change, Event, Observer, Target};
+use crate::model::sources::{Sources, Timing};
 use crate::time::SimTime;
 
 impl<O: Observer> Volume<'_, O> {
@@ -253,7 +254,7 @@ impl<O: Observer> Volume<'_, O> {
             let Some(src) = self.first_up_current(j) else {
                 return changed;
             };
-            let d = self.cfg.catchup_time.sample(eng.rng());
+            let d = Sources::draw_timing(eng, &self.cfg.catchup_time, Timing::Catchup);
             let rid = j * self.v + s;
             if d.0 == 0 {
                 let pos = self.pgs[j].wclock;
@@ -320,7 +321,7 @@ impl<O: Observer> Volume<'_, O> {
                 pg.wclock -= lag;
                 pg.restoring = true;
                 self.emit(now, Change::DataLoss, Target::Group);
-                let d = self.cfg.restore_time.sample(eng.rng());
+                let d = Sources::draw_timing(eng, &self.cfg.restore_time, Timing::Restore);
                 if d.0 == 0 {
                     self.restore(eng, j);
                     self.emit(now, Change::Restore, Target::Group);
@@ -383,8 +384,7 @@ lasts = "1h"
 "#;
         let sc = parse(src, "t.toml", &Overrides::default()).unwrap();
         let tl = TimelineCsv::new(&sc.config.layout.node_names);
-        let (_, tl) =
-            simulate_observed::<_, SlotHeap<_>>(&sc.config, 0, 0, sc.horizon, tl).unwrap();
+        let (_, tl) = simulate_observed::<_, SlotHeap<_>>(&sc.config, 0, sc.horizon, tl).unwrap();
         let text = String::from_utf8(tl.into_bytes().unwrap()).unwrap();
         let row = |event: &str, target: &str| -> Vec<String> {
             let line = text

@@ -8,6 +8,7 @@
 use super::{EPOCH_SHIFT, SWITCH_DUE, Volume};
 use crate::engine::{Class, Engine, EventQueue, Slot};
 use crate::model::event::{Change, Event, Observer, Target};
+use crate::model::sources::{Sources, Timing};
 
 /// Equal-time class of a due switch: after every other event at that
 /// instant, so that an AZ returning at that very instant wins.
@@ -40,7 +41,7 @@ impl<O: Observer> Volume<'_, O> {
         };
         let azs = self.az_slots.len();
         for j in 0..self.pgs.len() {
-            let d = qs.after.sample(eng.rng());
+            let d = Sources::draw_timing(eng, &qs.after, Timing::Switch);
             let slot = self.switch_slot(j, a);
             let id = (j * azs + a) as u32;
             self.after(eng, slot, d, SWITCH, Event::SwitchDue(id));

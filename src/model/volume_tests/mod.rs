@@ -8,7 +8,8 @@
 
 use crate::analysis::run::{simulate, simulate_observed};
 use crate::engine::{Engine, SlotHeap};
-use crate::model::placement::{PLACEMENT_STREAM, place};
+use crate::model::placement::place;
+use crate::model::sources::placement_id;
 use crate::model::{RunStats, VolumeStats};
 use crate::output::timeline::TimelineCsv;
 use crate::scenario::{Overrides, Scenario, parse};
@@ -38,8 +39,7 @@ fn vol(st: &RunStats) -> &VolumeStats {
 fn timeline(sc: &Scenario, seed: u64) -> (RunStats, Vec<Vec<String>>) {
     assert!(sc.config.storage.volume_mode);
     let tl = TimelineCsv::for_config(&sc.config, Vec::new());
-    let (st, tl) =
-        simulate_observed::<_, SlotHeap<_>>(&sc.config, seed, 0, sc.horizon, tl).unwrap();
+    let (st, tl) = simulate_observed::<_, SlotHeap<_>>(&sc.config, seed, sc.horizon, tl).unwrap();
     let text = String::from_utf8(tl.into_bytes().unwrap()).unwrap();
     let rows = text
         .lines()

@@ -386,6 +386,7 @@ mod tests {
             compute_write_unavailable_seconds_mean: 0.0,
             sla_met: SLA_LINES.map(|l| a * 100.0 >= l),
             skipped: Vec::new(),
+            difference: None,
         }
     }
 
