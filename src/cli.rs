@@ -238,6 +238,10 @@ pub struct CompareArgs {
     /// Also write one CSV row per design to this file.
     #[arg(long, value_name = "FILE.csv")]
     pub out: Option<PathBuf>,
+    /// Also draw an SVG: downtime per year per design with 95 % intervals,
+    /// or for a replay (--trials 1 on scripted events) a lane per design.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
     /// Print JSON instead of the table.
     #[arg(long)]
     pub json: bool,

@@ -84,10 +84,9 @@ fn compare_cmd(a: CompareArgs) -> Result<String, Error> {
         return Err(Error::flag("--trials", "must be at least 1"));
     }
     let designs = compare::parse_designs(a.designs.as_deref())?;
-    let outputs: Vec<(&'static str, &Path, Format)> = a
-        .out
-        .iter()
+    let outputs: Vec<(&'static str, &Path, Format)> = (a.out.iter())
         .map(|p| ("--out", p.as_path(), Format::Any))
+        .chain(a.plot.iter().map(|p| ("--plot", p.as_path(), Format::Svg)))
         .collect();
     let mut files = open_outputs(&outputs, &[a.scenario.scenario.as_path()])?;
     let sc = load_any(&a.scenario)?;
@@ -111,8 +110,21 @@ fn compare_cmd(a: CompareArgs) -> Result<String, Error> {
     for (f, e) in figs.iter_mut().zip(&entries).skip(1) {
         f.difference = Some(Difference::new(e, &entries[0], sc.horizon, crn));
     }
-    if let Some(f) = files.first_mut() {
-        fill(f, &csv(&figs)?)?;
+    if a.out.is_some() {
+        fill(&mut files[0], &csv(&figs)?)?;
+    }
+    if a.plot.is_some() {
+        // The replay form draws each design's own timeline of its one trial.
+        let replay = a.trials == 1 && !sc.config.events.is_empty();
+        let timelines = (entries.iter().enumerate().filter(|_| replay))
+            .map(|(d, e)| {
+                let tl = compare::replay_timeline(e, d, &sc, sc.seed, a.independent)?;
+                Ok((e.design.as_str(), tl))
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        let svg = plot::compare_svg(&sc, a.trials, &figs, replay.then_some(&timelines[..]))?;
+        let k = files.len() - 1;
+        fill(&mut files[k], &svg)?;
     }
     file::commit_all(files, a.json)?;
     Ok(if a.json {
@@ -170,13 +182,6 @@ fn run_cmd(a: RunArgs) -> Result<String, Error> {
     }
     let mut files = open_outputs(&outputs, &[input])?;
     let sc = load(&a.scenario)?;
-    if a.plot.is_some() && sc.config.database.is_some() {
-        return Err(Error::flag(
-            "--plot",
-            "the timeline picture of a database (instance lanes) is not drawn yet; \
-             write the CSV with --timeline instead",
-        ));
-    }
     let w = work::estimate(&sc);
     let detail = w
         .main

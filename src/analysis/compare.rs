@@ -286,3 +286,26 @@ pub fn execute(
     }
     Ok(())
 }
+
+/// The database timeline CSV of trial 0 of `entry`, design `d` of the
+/// comparison (the replay form's one trial, on the seed [`execute`] gives
+/// it), for the replay picture.
+pub fn replay_timeline(
+    entry: &Entry,
+    d: usize,
+    sc: &Scenario,
+    seed: u64,
+    independent: bool,
+) -> Result<Vec<u8>, Error> {
+    use crate::engine::SlotHeap;
+    use crate::output::timeline::TimelineCsv;
+    let tl = TimelineCsv::for_config(&entry.config, Vec::new());
+    let (_, tl) = super::run::simulate_observed::<_, SlotHeap<crate::model::Event>>(
+        &entry.config,
+        design_trial_seed(seed, d, 0, independent),
+        sc.horizon,
+        tl,
+    )?;
+    tl.into_bytes()
+        .ok_or_else(|| Error::Internal("formatting a replay timeline".into()))
+}

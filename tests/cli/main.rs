@@ -13,6 +13,7 @@ mod limits;
 mod merge;
 mod outputs;
 mod plot;
+mod plot_database;
 mod plot_volume;
 mod proptests;
 mod run;

@@ -4,7 +4,12 @@
 
 mod axis;
 mod caption;
+mod compare;
+mod database;
+mod db_rows;
+mod instances;
 mod kind;
+mod replay;
 mod replica_rows;
 mod rows;
 mod steps;
@@ -17,7 +22,9 @@ mod volume_rows;
 mod words;
 
 pub use caption::Caption;
+pub use compare::{compare_svg, plot_compare};
 pub use kind::FileKind;
+pub use replay::plot_replay;
 pub use sweep::{SweepPlot, SweepSvg, plot_sweep};
 
 use crate::error::InputError;
@@ -25,8 +32,8 @@ use std::fmt::Write;
 use std::io::{Read, Seek};
 
 /// Renders a timeline CSV (`input`, named `path` in errors) as SVG: swimlanes
-/// for one PG (SPEC §3), counts over time for a volume (SPEC §4), told apart
-/// by the header. The file is read from the start twice, a row at a time.
+/// for one PG (SPEC §3), counts over time for a volume (SPEC §4), instance
+/// lanes for a database (SPEC §5), told apart by the header. The file is read from the start twice, a row at a time.
 pub fn plot_timeline<R: Read + Seek>(
     input: &mut R,
     path: &str,
@@ -40,7 +47,9 @@ pub fn plot_timeline<R: Read + Seek>(
         .unwrap_or("");
     let cols: Vec<&str> = first.trim_end_matches('\r').split(',').collect();
     let volume = &crate::output::timeline::VOLUME_COLUMNS;
-    if cols.len() > 3 && cols[..4] == volume[..4] {
+    if db_rows::is_db_header(&cols) {
+        database::plot_database(input, path, &prefix, caption)
+    } else if cols.len() > 3 && cols[..4] == volume[..4] {
         volume::plot_volume(input, path, caption)
     } else {
         timeline::plot_replicas(input, path, &prefix, caption)

@@ -93,7 +93,12 @@ impl TimeScale {
         let span = (t1 - t0).max(1e-6);
         gaps.retain(|(a, b)| b - a >= MIN_GAP_FRACTION * span);
         let saved: f64 = gaps.iter().map(|g| g.1 - g.0).sum();
-        if saved < MIN_SAVED_FRACTION * span || width <= BREAK_W * (gaps.len() as f64 + 2.0) {
+        // Nothing left to draw linearly (every stretch long: a timeline of
+        // a few rows) would leave the axis all breaks and the width unused.
+        if saved < MIN_SAVED_FRACTION * span
+            || saved >= span
+            || width <= BREAK_W * (gaps.len() as f64 + 2.0)
+        {
             gaps.clear();
         }
         gaps.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -324,6 +329,16 @@ mod tests {
             shortened += usize::from(a.has_breaks());
         }
         assert!(shortened > 50, "{shortened} of 300 cases have breaks");
+    }
+
+    #[test]
+    fn a_timeline_of_long_stretches_only_stays_linear() {
+        // 0, 1 h, 3 h, 6 h: every stretch is over a tenth of the span, so
+        // shortening them all would leave no linear piece to spread over
+        // the width; the axis stays linear instead.
+        let s = TimeScale::new(&[0.0, 3600.0, 10800.0, 21600.0], 0.0, 600.0);
+        assert!(!s.has_breaks());
+        assert!((s.x(10800.0) - 300.0).abs() < 1e-9);
     }
 
     #[test]
