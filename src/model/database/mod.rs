@@ -18,6 +18,8 @@
 //!
 //! [`Volume`]: crate::model::Volume
 
+#[cfg(test)]
+mod markov_tests;
 mod model;
 mod state;
 #[cfg(test)]
