@@ -370,6 +370,12 @@ pub struct QuorumSwitch {
 }
 
 impl Config {
+    /// The first failure source or event the `[database]` design has no
+    /// target for (SPEC §5: an error everywhere but in `compare`).
+    pub fn design_mismatch(&self) -> Option<&crate::error::InputError> {
+        self.database.as_ref().and_then(|d| d.mismatches.first())
+    }
+
     /// The quorum of epoch `e`: 0 the scenario's, `a + 1` with AZ `a` switched out.
     #[inline(never)]
     #[cold]

@@ -381,20 +381,6 @@ fn legend(svg: &mut Svg, y: f64, breaks: bool, unlabelled: usize, how: Placement
     svg.text(x + 12.0, y2 + 10.5, &text, r#"class="legend""#);
     x += 22.0 + text.len() as f64 * 6.3;
     if breaks {
-        svg.line(x, y2 + 12.0, x + 5.0, y2, "#333", r#"stroke-width="1.5""#);
-        svg.line(
-            x + 5.0,
-            y2 + 12.0,
-            x + 10.0,
-            y2,
-            "#333",
-            r#"stroke-width="1.5""#,
-        );
-        svg.text(
-            x + 16.0,
-            y2 + 10.5,
-            "idle stretch shortened",
-            r#"class="legend""#,
-        );
+        super::timeline::break_legend(svg, x, y2, "idle stretch shortened");
     }
 }

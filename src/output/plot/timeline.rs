@@ -387,20 +387,11 @@ fn legend(svg: &mut Svg, left: f64, y: f64, breaks: bool, unlabelled: usize) {
     let y2 = y + 20.0;
     let x = marks_legend(svg, left, y2, unlabelled);
     if breaks {
-        svg.line(x, y2 + 12.0, x + 5.0, y2, "#333", r#"stroke-width="1.5""#);
-        svg.line(
-            x + 5.0,
-            y2 + 12.0,
-            x + 10.0,
+        break_legend(
+            svg,
+            x,
             y2,
-            "#333",
-            r#"stroke-width="1.5""#,
-        );
-        svg.text(
-            x + 16.0,
-            y2 + 10.5,
             "idle stretch (no change) shortened; its length below",
-            r#"class="legend""#,
         );
     }
 }
@@ -449,4 +440,18 @@ pub(super) fn marks_legend(svg: &mut Svg, mut x: f64, y: f64, unlabelled: usize)
     };
     svg.text(x + 12.0, y + 10.5, &marks, r#"class="legend""#);
     x + 22.0 + marks.len() as f64 * 6.5
+}
+
+/// The legend's `//` mark for shortened idle stretches at (x, y), with `text`.
+pub(super) fn break_legend(svg: &mut Svg, x: f64, y: f64, text: &str) {
+    svg.line(x, y + 12.0, x + 5.0, y, "#333", r#"stroke-width="1.5""#);
+    svg.line(
+        x + 5.0,
+        y + 12.0,
+        x + 10.0,
+        y,
+        "#333",
+        r#"stroke-width="1.5""#,
+    );
+    svg.text(x + 16.0, y + 10.5, text, r#"class="legend""#);
 }

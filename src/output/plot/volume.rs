@@ -480,20 +480,11 @@ fn legend(svg: &mut Svg, lay: &Layout, scale: &TimeScale, unlabelled: usize) {
     super::timeline::marks_legend(svg, x, y, unlabelled);
     if scale.has_breaks() {
         let (x, y2) = (lay.left, y + 20.0);
-        svg.line(x, y2 + 12.0, x + 5.0, y2, "#333", r#"stroke-width="1.5""#);
-        svg.line(
-            x + 5.0,
-            y2 + 12.0,
-            x + 10.0,
+        super::timeline::break_legend(
+            svg,
+            x,
             y2,
-            "#333",
-            r#"stroke-width="1.5""#,
-        );
-        svg.text(
-            x + 16.0,
-            y2 + 10.5,
             "idle stretch (no change) shortened; its length below",
-            r#"class="legend""#,
         );
     }
 }
