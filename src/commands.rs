@@ -45,12 +45,7 @@ pub fn dispatch(cmd: Command) -> Result<String, Error> {
 fn load(a: &ScenarioArgs) -> Result<Scenario, Error> {
     let sc = load_any(a)?;
     // SPEC §5: only `compare` skips them.
-    if let Some(e) = sc
-        .config
-        .database
-        .as_ref()
-        .and_then(|d| d.mismatches.first())
-    {
+    if let Some(e) = sc.config.design_mismatch() {
         return Err(e.clone().into());
     }
     Ok(sc)

@@ -159,12 +159,7 @@ impl Plan {
             let sc = parse_with(src, path, &all, &ov)?;
             // SPEC §5: as in `run`, a source or event the design has no
             // target for is an error (only `compare` skips them).
-            if let Some(e) = sc
-                .config
-                .database
-                .as_ref()
-                .and_then(|d| d.mismatches.first())
-            {
+            if let Some(e) = sc.config.design_mismatch() {
                 return Err(e.clone().into());
             }
             points.push((values, sc));
