@@ -124,6 +124,36 @@ pub fn estimate(sc: &Scenario) -> Work {
             ));
         }
     }
+    // With repair streams, every event walks the waiting repairs (SPEC §4).
+    // By Little's law about (loss rate × per_node) × (the time a lost
+    // node's repairs take to drain through `k` streams, per_node × repair
+    // time / k) wait at once, at most every replica of the volume. Ten
+    // entries walked count as one event, so a volume whose nodes are lost
+    // every few minutes (~10⁴ waiting, walked a million times) is refused
+    // up front instead of running for minutes.
+    if let (Some(k), Some(p)) = (st.repair_streams, &f.node_loss) {
+        let mean = p.every.mean_secs();
+        let rate = if mean > 0.0 {
+            nodes / mean
+        } else {
+            f64::INFINITY
+        };
+        let drain = per_node * cfg.repair_time.mean_secs() / f64::from(k.max(1));
+        let waiting = (rate * per_node * drain).min(pgs * cfg.layout.replicas() as f64);
+        let walk = events * waiting / 10.0;
+        if !walk.is_nan() {
+            events += walk;
+            if main.as_ref().is_none_or(|m| walk > m.0) {
+                main = Some((
+                    walk,
+                    format!(
+                        "the repair queue walk (fleet.repair_streams with failures.node_loss every {})",
+                        p.every.describe()
+                    ),
+                ));
+            }
+        }
+    }
     Work { events, main }
 }
 

@@ -365,3 +365,45 @@ fn issue_11_approx_refuses_infinite_means() {
         );
     }
 }
+
+// See: issue 13 (a fuzz input ran for minutes: a queue walked at every event)
+#[test]
+fn issue_13_repair_queue_walks_are_estimated_and_refused() {
+    // 6,554 PGs on 3 × 100 nodes: 131 segments a node. Nodes lost every
+    // 13 min each (0.385 losses/s in all), 2 streams, 8.59 s repairs: a
+    // lost node's repairs drain in 131 × 8.59 / 2 ≈ 563 s, so by Little's
+    // law ~0.385 × 131 × 563 ≈ 28,000 repairs wait at once, walked at each
+    // of ~10⁶ events: ~3e9 event-equivalents a trial, refused up front
+    // (exit 2, naming the walk) rather than run for minutes. The shipped
+    // 64 TiB volume (losses every 50 y) is not: its queue is empty.
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "q.toml",
+        "name = \"q\"\nhorizon = \"2h\"\n[volume]\nsize = \"64TiB\"\nplacement = \"copyset\"\n\
+         [fleet]\nnodes_per_az = 100\nrepair_streams = 2\n[failures.node_loss]\nevery = \"13m\"\n",
+    );
+    let q = p.to_str().unwrap();
+    refused(
+        &[
+            "sweep",
+            q,
+            "--trials",
+            "11",
+            "--quiet",
+            "--out",
+            &format!("{q}.csv"),
+        ],
+        &[
+            "--max-events",
+            "repair queue walk",
+            "failures.node_loss every",
+        ],
+    );
+    bin()
+        .arg("run")
+        .arg(scenarios().join("volume-64tib.toml"))
+        .arg("--json")
+        .assert()
+        .success();
+}
