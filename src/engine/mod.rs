@@ -145,6 +145,12 @@ impl<E, Q: EventQueue<E>> Engine<E, Q> {
         self.queue.peek_time()
     }
 
+    /// When `slot`'s pending event is due, if it has one.
+    #[inline]
+    pub fn time_of(&self, slot: Slot) -> Option<SimTime> {
+        self.queue.time_of(slot)
+    }
+
     /// Drops the pending event of `slot`, if any.
     #[inline]
     pub fn cancel(&mut self, slot: Slot) {

@@ -29,6 +29,8 @@ pub trait EventQueue<E>: Default {
     /// Makes room for `slots` slots and `events` pending events, so a run
     /// that knows its size does not grow the queue event by event.
     fn reserve(&mut self, _slots: usize, _events: usize) {}
+    /// When `slot`'s pending event is due (None: nothing pending there).
+    fn time_of(&self, slot: Slot) -> Option<SimTime>;
     /// Number of live events.
     fn len(&self) -> usize;
     /// Whether no live event is pending.
@@ -75,6 +77,8 @@ impl<E> Ord for Entry<E> {
 struct SlotState {
     generation: u32,
     live: bool,
+    /// Due time of the live entry (for `time_of`).
+    at: SimTime,
 }
 
 /// `BinaryHeap` queue with lazy cancellation: a cancelled entry stays in the
@@ -143,6 +147,7 @@ impl<E> EventQueue<E> for HeapQueue<E> {
                 self.invalidate(s);
                 let st = &mut self.slots[s.0 as usize];
                 st.live = true;
+                st.at = at;
                 (s.0, st.generation)
             }
             None => (NO_SLOT, 0),
@@ -175,6 +180,11 @@ impl<E> EventQueue<E> for HeapQueue<E> {
             self.slots[e.slot as usize].live = false;
         }
         Some((e.at, e.ev))
+    }
+
+    fn time_of(&self, slot: Slot) -> Option<SimTime> {
+        let s = self.slots.get(slot.0 as usize)?;
+        s.live.then_some(s.at)
     }
 
     fn len(&self) -> usize {

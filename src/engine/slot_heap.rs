@@ -256,6 +256,12 @@ impl<E: Copy> EventQueue<E> for SlotHeap<E> {
         self.heap.reserve(events);
     }
 
+    fn time_of(&self, slot: Slot) -> Option<SimTime> {
+        let i = *self.pos.get(slot.0 as usize + 1)?;
+        // A popped entry's slot is ABSENT at once, so `i` is a live entry.
+        (i != ABSENT).then(|| SimTime((self.heap[i as usize].key >> 64) as u64))
+    }
+
     fn len(&self) -> usize {
         self.heap.len() - usize::from(self.vacant_top)
     }
@@ -287,8 +293,8 @@ mod tests {
         ]
     }
 
-    /// Applies `ops` and records every pop and the live count after every
-    /// operation (so a vacant root is never counted); times never go
+    /// Applies `ops` and records every pop, and the live count and each
+    /// slot's due time (`time_of`) after every operation (so a vacant root is never counted); times never go
     /// backwards relative to the last pop (as in the engine).
     fn replay<Q: EventQueue<u32>>(ops: &[Op]) -> Vec<(u64, u32)> {
         let mut q = Q::default();
@@ -308,6 +314,10 @@ mod tests {
                 }
             }
             out.push((u64::MAX, q.len() as u32));
+            for s in 0..8 {
+                let due = q.time_of(Slot(s)).map_or(u64::MAX - 1, |t| t.0);
+                out.push((due, 1000 + s));
+            }
         }
         while let Some((t, e)) = q.pop() {
             out.push((t.0, e));

@@ -72,8 +72,16 @@ pub struct Sample {
 /// β = 1/(1 + ΛT) (a defensive mixture), so about one per trial is, and the
 /// weight of the others stays below 1/(1 − β) each (biasing them all would
 /// multiply the weight's second moment by ~2 per degraded interval of every
-/// excursion). A cycle is one excursion, always biased.
-pub fn plan(measure: Measure, horizon: SimTime, theta: f64, all_up_rate: f64) -> Biasing {
+/// excursion). A cycle is one excursion, always biased. With `focus`
+/// (`p_data_loss` on a volume of several PGs) one PG is biased per trial
+/// (the union estimator) and Λ is that PG's all-up rate.
+pub fn plan(
+    measure: Measure,
+    horizon: SimTime,
+    theta: f64,
+    all_up_rate: f64,
+    focus: bool,
+) -> Biasing {
     let mix = match measure {
         Measure::DataLoss => 1.0 / (1.0 + all_up_rate * horizon.as_secs_f64()),
         Measure::WriteUnavailability => 1.0,
@@ -88,6 +96,7 @@ pub fn plan(measure: Measure, horizon: SimTime, theta: f64, all_up_rate: f64) ->
         } else {
             1.0
         },
+        focus: focus && measure == Measure::DataLoss,
     }
 }
 
@@ -112,15 +121,18 @@ pub fn trial(
     vol.start(&mut eng);
     eng.run_until(&mut vol, horizon);
     let end = eng.now();
-    let w = vol.bias_outcome().map_or(1.0, |o| o.weight);
+    let outcome = vol.bias_outcome();
+    let w = outcome.map_or(1.0, |o| o.weight);
     let (st, _) = vol
         .finish(horizon.min(end.max(SimTime(1))), eng.events_processed())
         .map_err(|e| Error::Internal(format!("simulation fault: {e}")))?;
     Ok(match measure {
         Measure::DataLoss => {
-            let hit = st.data_loss_events > 0;
+            let lost = st.data_loss_events > 0;
+            let (value, hit) =
+                outcome.map_or((if lost { w } else { 0.0 }, lost), |o| o.score(lost));
             Sample {
-                value: if hit { w } else { 0.0 },
+                value,
                 length: 0.0,
                 weight: w,
                 hit,
@@ -175,7 +187,13 @@ pub fn execute(
     o: &Options,
     progress: &mut dyn FnMut(&Sums),
 ) -> Result<Summary, Error> {
-    let plan = plan(p.measure, p.horizon, o.theta, p.all_up_rate);
+    let plan = plan(
+        p.measure,
+        p.horizon,
+        o.theta,
+        p.all_up_rate,
+        p.focus_pgs.is_some(),
+    );
     let mut sums = Sums::default();
     if !p.possible {
         return Ok(sums.summary(p, o.rel_error));

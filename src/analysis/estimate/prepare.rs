@@ -19,8 +19,12 @@ pub struct Prepared {
     pub horizon: SimTime,
     /// Whether the measure can be positive at all (else: 0, no trials).
     pub possible: bool,
-    /// Λ: the total failure rate of the all-up state, per second.
+    /// Λ: the total failure rate of the all-up state, per second (with a
+    /// focus PG, of the failures that can touch it).
     pub all_up_rate: f64,
+    /// `p_data_loss` on a volume of several PGs: their number (one PG,
+    /// drawn per trial, is biased: the union estimator).
+    pub focus_pgs: Option<u64>,
     /// `(key, was, mean seconds)` of each process replaced by `--approx`.
     pub approximated: Vec<(String, String, f64)>,
 }
@@ -122,7 +126,14 @@ pub fn prepare(
     let rate = |p: &Option<Process>| p.as_ref().map_or(0.0, |p| 1.0 / p.every.mean_secs());
     let st = &cfg.storage;
     let (nodes, azs) = (st.nodes() as f64, cfg.layout.azs.len() as f64);
+    let focus_pgs = (measure == Measure::DataLoss && st.pgs > 1).then_some(st.pgs as u64);
     let racks = azs * st.racks_per_az as f64;
+    // With a focus, the PG's V nodes and at most V of the racks.
+    let v = cfg.layout.replicas() as f64;
+    let (nodes, racks) = match focus_pgs {
+        Some(_) => (v, racks.min(v)),
+        None => (nodes, racks),
+    };
     let all_up_rate = nodes * (rate(&f.node_crash) + rate(&f.node_loss))
         + azs * (rate(&f.az_outage) + rate(&f.az_loss))
         + racks * rate(&f.rack_outage);
@@ -140,6 +151,7 @@ pub fn prepare(
         horizon: sc.horizon,
         possible,
         all_up_rate,
+        focus_pgs,
         approximated,
     })
 }

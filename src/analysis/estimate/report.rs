@@ -26,8 +26,13 @@ struct BiasingJson {
     theta: f64,
     /// Whether the first failure was forced into the horizon.
     forced_first_failure: bool,
-    /// Λ, the all-up state's total failure rate, per second.
+    /// Λ, the all-up state's total failure rate, per second (with a focus
+    /// PG, of the failures that can touch it).
     all_up_failure_rate_per_second: f64,
+    /// On a volume: the PGs of which one, drawn uniformly per trial, is
+    /// biased (the union estimator).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    focused_pg_of: Option<u64>,
 }
 
 /// A process replaced by `--approx`.
@@ -88,6 +93,7 @@ impl Report<'_> {
                 theta: self.opts.theta,
                 forced_first_failure: p.measure == Measure::DataLoss,
                 all_up_failure_rate_per_second: p.all_up_rate,
+                focused_pg_of: p.focus_pgs,
             },
             approximated: p
                 .approximated
@@ -136,6 +142,12 @@ impl Report<'_> {
             },
             p.all_up_rate
         );
+        if let Some(n) = p.focus_pgs {
+            o += &format!(
+                "          on one PG of {n} a trial, drawn uniformly; the others' failures \
+                 unbiased (union estimator)\n"
+            );
+        }
         match s.relative_error {
             Some(r) => {
                 o += &format!(

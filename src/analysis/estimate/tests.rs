@@ -160,3 +160,87 @@ fn same_result_for_any_thread_count() {
     };
     assert_eq!(run(1), run(3));
 }
+
+/// Six PGs of [`three`]'s PG (3 replicas, quorums 2/2, node losses every
+/// `every`, 1 h repairs) placed at random on a fleet of 3 × 3 nodes: a
+/// volume, so `estimate` biases one PG a trial (the union estimator).
+fn three_volume(every: &str) -> String {
+    format!(
+        "{}[volume]\nsize = \"60GiB\"\nplacement = \"random\"\n[fleet]\nnodes_per_az = 3\n",
+        three(every, "1h")
+    )
+}
+
+/// Crude Monte Carlo as `sweep` runs it: (fraction of `n` trials that lost
+/// data, its standard error).
+fn crude(p: &Prepared, seed: u64, n: u64) -> (f64, f64) {
+    let mut hits = 0u64;
+    for t in 0..n {
+        let st = simulate(&p.config, trial_seed(seed, t), p.horizon).unwrap();
+        hits += u64::from(st.data_loss_events > 0);
+    }
+    let m = hits as f64 / n as f64;
+    (m, (m * (1.0 - m) / n as f64).sqrt())
+}
+
+#[test]
+fn issue_16_a_no_op_focus_on_a_volume_has_weight_one_and_scores_the_union() {
+    // The focus plan with θ = 0, no forcing and β = 1 runs the focus PG's
+    // failures at their original rates and odds: every weight is exactly
+    // 1, and the score N·1{J lost first}/(PGs lost first) is unbiased for
+    // P(some PG loses) by symmetry alone (E over the uniform J of
+    // N·1{J ∈ K}/|K| is 1{K ≠ ∅}), so its mean agrees with crude Monte
+    // Carlo's fraction (different trials: within 1.96·√(se₁² + se₂²)).
+    let p = prepared(&three_volume("12d"), Measure::DataLoss);
+    assert_eq!(p.focus_pgs, Some(6));
+    let plan = Biasing {
+        focus: true,
+        ..Biasing::NONE
+    };
+    let n = 20_000u64;
+    let (mut sum, mut sum2) = (0.0, 0.0);
+    for t in 0..n {
+        let s = trial(&p.config, plan, p.measure, 11, t, p.horizon).unwrap();
+        assert_eq!(s.weight, 1.0, "trial {t}");
+        sum += s.value;
+        sum2 += s.value * s.value;
+    }
+    let mean = sum / n as f64;
+    let se2 = ((sum2 / n as f64 - mean * mean) / (n - 1) as f64).sqrt();
+    let (c, se1) = crude(&p, 12, n);
+    assert!(c > 0.002, "the check needs losses: {c}");
+    assert!(
+        (c - mean).abs() <= 1.96 * (se1 * se1 + se2 * se2).sqrt(),
+        "crude {c:e} ± {se1:e}, no-op focus {mean:e} ± {se2:e}"
+    );
+}
+
+#[test]
+fn issue_16_a_volume_estimate_agrees_with_crude_monte_carlo() {
+    // Six PGs of the 1.6e-3 PG of the test above share 9 nodes: p ≈ 7e-3
+    // (measured), low enough that the biasing matters (variance reduction
+    // ≈ 7 here) and high enough for 40,000 crude trials (≈ 290 hits).
+    let p = prepared(&three_volume("12d"), Measure::DataLoss);
+    let (c, se1) = crude(&p, 3, 40_000);
+    let s = execute(&p, &options(8192, 5), &mut |_| {}).unwrap();
+    let se2 = (s.ci_high - s.estimate) / 1.959_963_984_540_054;
+    assert!(
+        (c - s.estimate).abs() <= 1.96 * (se1 * se1 + se2 * se2).sqrt(),
+        "crude {c:e} ± {se1:e}, estimate {:e} ± {se2:e}",
+        s.estimate
+    );
+    assert!(s.variance_reduction.is_some_and(|v| v > 1.0), "{s:?}");
+}
+
+#[test]
+fn issue_16_a_volume_estimate_is_the_same_for_any_thread_count() {
+    let p = prepared(&three_volume("60d"), Measure::DataLoss);
+    let run = |threads| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| execute(&p, &options(2048, 9), &mut |_| {}).unwrap())
+    };
+    assert_eq!(run(1), run(3));
+}

@@ -22,6 +22,7 @@
 //! (ratio 1 − e^{−ΛT}).
 
 use super::fleet::{CRASH_PROC, Fleet, LOSS_PROC};
+use super::focus::Focus;
 use super::{OTHER, Volume, low_bits};
 use crate::engine::{Engine, EventQueue, Slot};
 use crate::model::event::{Event, Observer};
@@ -47,6 +48,10 @@ pub struct Biasing {
     /// one, and weighted by p / (β q + (1 − β) p) ≤ 1/(1 − β) (1: always
     /// biased, weight p / q).
     pub mix: f64,
+    /// On a volume of several PGs, bias one PG drawn uniformly per trial
+    /// and leave the others' failures unbiased (the union estimator, see
+    /// `focus.rs`).
+    pub focus: bool,
 }
 
 impl Biasing {
@@ -57,6 +62,7 @@ impl Biasing {
         force_first: None,
         cycle: false,
         mix: 1.0,
+        focus: false,
     };
 }
 
@@ -90,6 +96,15 @@ pub(super) struct BiasState {
     in_excursion: bool,
     exc_biased: bool,
     exc_log_l: f64,
+    /// Whether the last redraw found the quiet state (an excursion starts
+    /// on entering it).
+    was_quiet: bool,
+    /// The pending forced first failure's (Λ, seconds left to the horizon)
+    /// at its draw: if it is redrawn before it fires, the interval's
+    /// survival ratio is settled from these.
+    forced: Option<(f64, f64)>,
+    /// The PG a volume's trial biases (drawn at the first redraw).
+    pub(super) focus: Option<Focus>,
 }
 
 impl BiasState {
@@ -133,6 +148,9 @@ impl BiasState {
             in_excursion: false,
             exc_biased: false,
             exc_log_l: 0.0,
+            was_quiet: false,
+            forced: None,
+            focus: None,
         }
     }
 }
@@ -144,6 +162,22 @@ pub struct BiasOutcome {
     pub weight: f64,
     /// Failures the aggregate timer fired.
     pub failures: u64,
+    /// With a focus PG: (PGs, whether the focus PG is among those lost at
+    /// the first loss, how many PGs those are).
+    pub focus: Option<(u64, bool, u64)>,
+}
+
+impl BiasOutcome {
+    /// The trial's score for `p_data_loss`, given whether it lost data:
+    /// W·1{loss}, or with a focus PG J of N the union estimator's
+    /// N·W·1{J lost first}/(PGs lost first); and whether it is a hit.
+    pub fn score(&self, lost: bool) -> (f64, bool) {
+        match self.focus {
+            Some((n, true, k)) if k > 0 => (self.weight * n as f64 / k as f64, true),
+            Some(_) => (0.0, false),
+            None => (if lost { self.weight } else { 0.0 }, lost),
+        }
+    }
 }
 
 impl<'c, O: Observer> Volume<'c, O> {
@@ -163,6 +197,10 @@ impl<'c, O: Observer> Volume<'c, O> {
                 b.log_w.exp()
             },
             failures: b.failures,
+            focus: b.focus.as_ref().map(|f| {
+                let lost = self.pgs.iter().filter(|p| p.lost_data).count() as u64;
+                (self.pgs.len() as u64, self.pgs[f.pg].lost_data, lost)
+            }),
         })
     }
 
@@ -170,19 +208,23 @@ impl<'c, O: Observer> Volume<'c, O> {
     /// aggregate failure timer.
     #[cold]
     pub(super) fn after_event_biased<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>) {
+        let Some(mut b) = self.bias.take() else {
+            return;
+        };
         if !self.fleet.dirty.is_empty() {
             self.fleet.sort_dirty();
             if let Some(rda) = &self.cfg.replace_down_after {
                 self.arm_give_ups(eng, rda);
             }
-            self.fleet.clear_dirty();
         }
+        self.settle_bias(eng, &mut b);
+        if b.plan.focus && self.pgs.len() > 1 {
+            self.refocus(eng, &mut b);
+        }
+        self.fleet.clear_dirty();
         self.fleet.azs_dirty = false;
         self.fleet.dirty_racks.clear();
-        let Some(mut b) = self.bias.take() else {
-            return;
-        };
-        self.rebias(eng, &mut b);
+        self.redraw(eng, &mut b);
         self.bias = Some(b);
     }
 
@@ -223,36 +265,63 @@ impl<'c, O: Observer> Volume<'c, O> {
         }
     }
 
-    /// Eligible targets per kind: up nodes, reachable AZs, racks not down.
-    fn eligible(&self) -> [usize; KINDS] {
-        let nodes = (0..self.fleet.nodes.len())
-            .filter(|&n| self.fleet.up(n))
-            .count();
+    /// Eligible targets per kind: up nodes, reachable AZs, racks not down
+    /// (with a focus, only the focus PG's nodes and racks).
+    fn eligible(&self, focus: Option<&Focus>) -> [usize; KINDS] {
         let azs = self.fleet.az_until.len();
         let az_up = (low_bits(azs) & !self.fleet.az_dark).count_ones() as usize;
-        let racks = self.fleet.rack_dark.iter().filter(|d| !**d).count();
+        let (nodes, racks) = match focus {
+            Some(f) => (
+                f.nodes
+                    .iter()
+                    .filter(|&&n| self.fleet.up(n as usize))
+                    .count(),
+                f.racks
+                    .iter()
+                    .filter(|&&g| !self.fleet.rack_dark[g as usize])
+                    .count(),
+            ),
+            None => (
+                (0..self.fleet.nodes.len())
+                    .filter(|&n| self.fleet.up(n))
+                    .count(),
+                self.fleet.rack_dark.iter().filter(|d| !**d).count(),
+            ),
+        };
         [nodes, nodes, az_up, az_up, racks]
     }
 
     /// The `k`-th eligible target of `kind`.
-    fn nth_target(&self, kind: usize, k: usize) -> usize {
-        let found = match kind {
-            NODE_CRASH | NODE_LOSS => (0..self.fleet.nodes.len())
-                .filter(|&n| self.fleet.up(n))
-                .nth(k),
-            AZ_OUTAGE | AZ_LOSS => (0..self.fleet.az_until.len())
+    fn nth_target(&self, kind: usize, k: usize, focus: Option<&Focus>) -> usize {
+        let found = match (kind, focus) {
+            (AZ_OUTAGE | AZ_LOSS, _) => (0..self.fleet.az_until.len())
                 .filter(|&a| self.fleet.az_reachable(a))
                 .nth(k),
-            _ => (0..self.fleet.rack_dark.len())
+            (NODE_CRASH | NODE_LOSS, Some(f)) => f
+                .nodes
+                .iter()
+                .map(|&n| n as usize)
+                .filter(|&n| self.fleet.up(n))
+                .nth(k),
+            (NODE_CRASH | NODE_LOSS, None) => (0..self.fleet.nodes.len())
+                .filter(|&n| self.fleet.up(n))
+                .nth(k),
+            (_, Some(f)) => f
+                .racks
+                .iter()
+                .map(|&g| g as usize)
+                .filter(|&g| !self.fleet.rack_dark[g])
+                .nth(k),
+            (_, None) => (0..self.fleet.rack_dark.len())
                 .filter(|&g| !self.fleet.rack_dark[g])
                 .nth(k),
         };
         found.unwrap_or(0)
     }
 
-    /// Settles the weight of the interval that just ended and redraws the
-    /// aggregate failure timer for the state after this event.
-    fn rebias<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, b: &mut BiasState) {
+    /// Settles the weight of the interval that just ended: the survival
+    /// term, and the pick's ratio if it fired (else its timer is cancelled).
+    fn settle_bias<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, b: &mut BiasState) {
         let now = eng.now();
         let dt = (now.0 - b.since.0) as f64 / 1e6;
         b.exc_log_l -= (b.rate - b.biased) * dt;
@@ -260,9 +329,14 @@ impl<'c, O: Observer> Volume<'c, O> {
             if self.failure_armed(kind, i) {
                 self.set_failure_armed(kind, i, false);
                 eng.cancel(self.failure_event(kind, i).0);
+                if let Some((lambda, left)) = b.forced.take() {
+                    // A truncated draw on [0, T) survived d: its survival
+                    // ratio is (1 − e^{−ΛT}) / (1 − e^{−Λ(T − d)}) (d < T).
+                    b.log_w += b.first_ln_ratio - (-(-lambda * (left - dt)).exp_m1()).ln();
+                }
             } else {
                 // It fired: the event just applied was this failure.
-                if b.failures == 0 {
+                if b.forced.take().is_some() {
                     b.log_w += b.first_ln_ratio;
                 }
                 b.exc_log_l += b.pick_ln_ratio;
@@ -272,7 +346,23 @@ impl<'c, O: Observer> Volume<'c, O> {
         b.since = now;
         b.rate = 0.0;
         b.biased = 0.0;
-        let counts = self.eligible();
+    }
+
+    /// Redraws the aggregate failure timer for the state after this event.
+    fn redraw<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, b: &mut BiasState) {
+        let focus = b.focus.take();
+        self.redraw_with(eng, b, focus.as_ref());
+        b.focus = focus;
+    }
+
+    fn redraw_with<Q: EventQueue<Event>>(
+        &mut self,
+        eng: &mut Engine<Event, Q>,
+        b: &mut BiasState,
+        focus: Option<&Focus>,
+    ) {
+        let now = eng.now();
+        let counts = self.eligible(focus);
         let mut total = 0.0;
         let mut pairs = 0usize;
         for (&rate, &count) in b.rates.iter().zip(&counts) {
@@ -281,15 +371,32 @@ impl<'c, O: Observer> Volume<'c, O> {
                 pairs += count;
             }
         }
-        let all_up = counts[NODE_CRASH] == self.fleet.nodes.len()
-            && counts[AZ_OUTAGE] == self.fleet.az_until.len()
-            && counts[RACK] == self.fleet.rack_dark.len();
-        let next = eng.next_time();
-        let quiet = all_up && next.is_none();
+        let azs_up = counts[AZ_OUTAGE] == self.fleet.az_until.len();
+        // Quiet: every target up and nothing pending (with a focus: the
+        // focus PG's targets up and the PG at rest); Δ runs to the next
+        // pending event (with a focus: the next that concerns the PG).
+        let (quiet, next) = match focus {
+            Some(f) => (
+                azs_up
+                    && counts[NODE_CRASH] == f.nodes.len()
+                    && counts[RACK] == f.racks.len()
+                    && self.focus_resting(f),
+                self.focus_next(eng, f),
+            ),
+            None => {
+                let next = eng.next_time();
+                let all_up = counts[NODE_CRASH] == self.fleet.nodes.len()
+                    && azs_up
+                    && counts[RACK] == self.fleet.rack_dark.len();
+                (all_up && next.is_none(), next)
+            }
+        };
+        let entering = quiet && !b.was_quiet;
+        b.was_quiet = quiet;
         // An excursion runs from entering the quiet state (all up, nothing
         // pending) until entering it again: its first failure's pick, then
         // the degraded period it starts.
-        if quiet {
+        if entering {
             if b.in_excursion {
                 b.log_w += b.excursion_ln_weight();
             }
@@ -319,6 +426,7 @@ impl<'c, O: Observer> Volume<'c, O> {
             let c = -(-total * t).exp_m1();
             let s = -(-u * c).ln_1p() / total;
             b.first_ln_ratio = c.ln();
+            b.forced = Some((total, t));
             SimTime(((s * 1e6).ceil() as u64).clamp(1, (h.0 - now.0).max(2) - 1))
         } else {
             if let Some(at) = next.filter(|_| !quiet && b.plan.theta > 0.0) {
@@ -352,7 +460,7 @@ impl<'c, O: Observer> Volume<'c, O> {
             x -= block;
         }
         let Some((kind, idx)) = pick else { return };
-        let target = self.nth_target(kind, idx);
+        let target = self.nth_target(kind, idx, focus);
         // ln λᵢ/λ′ᵢ under the BFB law, whichever law drew it: λ′ᵢ = Λ′/pairs
         // (balanced) or Λ′λᵢ/Λ (exactly Λ/Λ′ = 1 when unbiased).
         b.pick_ln_ratio = if balanced_law {
@@ -370,7 +478,9 @@ impl<'c, O: Observer> Volume<'c, O> {
 /// The stream of the biasing choices (its own, so the timings' streams see
 /// the same draws as in an unbiased run).
 #[inline]
-fn bias_stream<Q: EventQueue<Event>>(eng: &mut Engine<Event, Q>) -> &mut crate::engine::SourceRng {
+pub(super) fn bias_stream<Q: EventQueue<Event>>(
+    eng: &mut Engine<Event, Q>,
+) -> &mut crate::engine::SourceRng {
     eng.stream(Sources::timing(Timing::Bias), || {
         Sources::timing_id(Timing::Bias)
     })

@@ -148,6 +148,15 @@ impl Fleet {
         (a * self.per_az + r..(a + 1) * self.per_az).step_by(self.racks_per_az)
     }
 
+    /// The global rack of node `n` (None without racks).
+    pub(super) fn rack_of(&self, n: usize) -> Option<usize> {
+        if self.racks_per_az == 0 || self.per_az == 0 {
+            return None;
+        }
+        let (a, i) = (n / self.per_az, n % self.per_az);
+        Some(a * self.racks_per_az + i % self.racks_per_az)
+    }
+
     #[inline]
     pub(super) fn az_reachable(&self, a: usize) -> bool {
         self.az_dark & (1 << a) == 0

@@ -20,6 +20,7 @@ mod arm;
 mod bias;
 mod fleet;
 mod flip;
+mod focus;
 pub mod placement;
 mod repair;
 mod rules;

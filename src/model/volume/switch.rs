@@ -16,7 +16,7 @@ const SWITCH: Class = 3;
 
 impl<O: Observer> Volume<'_, O> {
     /// The timer slot of PG `j`'s switch for AZ `a` (after the restore slots).
-    fn switch_slot(&self, j: usize, a: usize) -> Slot {
+    pub(super) fn switch_slot(&self, j: usize, a: usize) -> Slot {
         let first = self.restore_slot(self.pgs.len()).0 as usize;
         Slot((first + j * self.az_slots.len() + a) as u32)
     }
