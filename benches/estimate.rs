@@ -30,6 +30,7 @@ fn bench_estimate(c: &mut Criterion) {
             max_trials: 10_000_000,
             seed: 1,
             theta: estimate::DEFAULT_THETA,
+            tune: true,
         };
         let s = pool.install(|| estimate::execute(&p, &o, &mut |_| {}).unwrap());
         eprintln!(

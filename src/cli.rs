@@ -301,6 +301,10 @@ pub struct EstimateArgs {
     /// while degraded (balanced failure biasing), in (0, 1).
     #[arg(long, default_value_t = 0.5)]
     pub theta: f64,
+    /// Plain balanced failure biasing (equal odds for every eligible
+    /// failure), without the pilot runs that tune the odds per process kind.
+    #[arg(long)]
+    pub no_tune: bool,
     /// Worker threads (0 or absent: all cores). The output does not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,

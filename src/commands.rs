@@ -444,6 +444,7 @@ fn estimate_cmd(a: EstimateArgs) -> Result<String, Error> {
         max_trials,
         seed: sc.seed,
         theta: a.theta,
+        tune: !a.no_tune,
     };
     let started = Instant::now();
     let summary = estimate::run(&prepared, &opts, threads, a.quiet)?;

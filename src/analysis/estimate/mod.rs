@@ -12,6 +12,7 @@
 mod prepare;
 mod report;
 mod stats;
+pub mod tune;
 
 pub use prepare::{Prepared, prepare};
 pub use report::Report;
@@ -20,7 +21,7 @@ pub use stats::{Summary, Sums};
 use crate::analysis::sweep::trial_seed;
 use crate::engine::{Engine, SlotHeap};
 use crate::error::Error;
-use crate::model::{Biasing, Config, Event, NoObserver, Volume};
+use crate::model::{Biasing, Config, Event, KINDS, NoObserver, Volume};
 use crate::time::SimTime;
 use rayon::prelude::*;
 
@@ -64,6 +65,11 @@ pub struct Sample {
     pub weight: f64,
     /// Whether the trial lost data (or, for cycles, lost write quorum).
     pub hit: bool,
+    /// Fired picks of the biased split per process kind (for the pilot's
+    /// tuning of the odds).
+    pub picks: [u32; KINDS],
+    /// Their summed exposures (see [`crate::model::BiasOutcome`]).
+    pub exposure: [f64; KINDS],
 }
 
 /// The plan `estimate` uses for `measure` over `horizon`, with Λ the
@@ -97,6 +103,7 @@ pub fn plan(
             1.0
         },
         focus: focus && measure == Measure::DataLoss,
+        odds: [1.0; KINDS],
     }
 }
 
@@ -136,6 +143,8 @@ pub fn trial(
                 length: 0.0,
                 weight: w,
                 hit,
+                picks: outcome.map_or([0; KINDS], |o| o.picks),
+                exposure: outcome.map_or([0.0; KINDS], |o| o.exposure),
             }
         }
         Measure::WriteUnavailability => {
@@ -148,6 +157,7 @@ pub fn trial(
                 length: w * d,
                 weight: w,
                 hit: u > 0.0,
+                ..Sample::default()
             }
         }
     })
@@ -178,6 +188,8 @@ pub struct Options {
     pub seed: u64,
     /// Degraded-state failure share θ.
     pub theta: f64,
+    /// Tune the split's odds per process kind by pilot runs first.
+    pub tune: bool,
 }
 
 /// Runs batches until the stopping rule holds; `progress(trials, sums)` is
@@ -187,7 +199,7 @@ pub fn execute(
     o: &Options,
     progress: &mut dyn FnMut(&Sums),
 ) -> Result<Summary, Error> {
-    let plan = plan(
+    let mut plan = plan(
         p.measure,
         p.horizon,
         o.theta,
@@ -198,6 +210,18 @@ pub fn execute(
     if !p.possible {
         return Ok(sums.summary(p, o.rel_error));
     }
+    let tuning = if plan.balanced && p.measure == Measure::DataLoss && o.tune {
+        let t = tune::tune(p, plan, o.seed)?;
+        plan.odds = t.odds;
+        Some(t)
+    } else {
+        None
+    };
+    let done = |sums: &Sums| {
+        let mut s = sums.summary(p, o.rel_error);
+        s.tuning = tuning.clone();
+        s
+    };
     while sums.trials < o.max_trials {
         let n = BATCH.min(o.max_trials - sums.trials);
         for s in batch(p, plan, o.seed, sums.trials, n)? {
@@ -208,7 +232,7 @@ pub fn execute(
             break;
         }
     }
-    Ok(sums.summary(p, o.rel_error))
+    Ok(done(&sums))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 use super::Measure;
 use crate::error::{Error, InputError};
+use crate::model::storage::Storage;
 use crate::model::{Config, Dist, Process};
 use crate::scenario::Scenario;
 use crate::time::SimTime;
@@ -25,6 +26,9 @@ pub struct Prepared {
     /// `p_data_loss` on a volume of several PGs: their number (one PG,
     /// drawn per trial, is biased: the union estimator).
     pub focus_pgs: Option<u64>,
+    /// With a focus: one PG of the same cluster alone, for the pilot runs
+    /// that tune the split (see `tune.rs`).
+    pub pilot: Option<Config>,
     /// `(key, was, mean seconds)` of each process replaced by `--approx`.
     pub approximated: Vec<(String, String, f64)>,
 }
@@ -145,6 +149,14 @@ pub fn prepare(
         }
         Measure::WriteUnavailability => all_up_rate > 0.0,
     } && all_up_rate > 0.0;
+    let pilot = focus_pgs.map(|_| {
+        let mut one = cfg.clone();
+        let racks = cfg.storage.racks_per_az.min(cfg.layout.nodes_per_az);
+        one.storage = Storage::single(&cfg.layout);
+        // Its replicas rack-spread, as a random placement puts them.
+        one.storage.racks_per_az = racks.max(1);
+        one
+    });
     Ok(Prepared {
         config: cfg,
         measure,
@@ -152,6 +164,7 @@ pub fn prepare(
         possible,
         all_up_rate,
         focus_pgs,
+        pilot,
         approximated,
     })
 }

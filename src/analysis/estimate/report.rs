@@ -2,6 +2,7 @@
 //! of SPEC §7) and the readable report.
 
 use super::{Measure, Options, Prepared, Summary};
+use crate::model::{KIND_NAMES, KINDS};
 use crate::scenario::Scenario;
 use serde::Serialize;
 
@@ -20,7 +21,7 @@ pub struct Report<'a> {
 /// The biasing parameters used.
 #[derive(Serialize)]
 struct BiasingJson {
-    /// Always `balanced_failure_biasing`.
+    /// `balanced_failure_biasing`, or `failure_biasing_tuned_odds` after pilots.
     method: &'static str,
     /// Failures' share of the probability while degraded.
     theta: f64,
@@ -33,6 +34,11 @@ struct BiasingJson {
     /// biased (the union estimator).
     #[serde(skip_serializing_if = "Option::is_none")]
     focused_pg_of: Option<u64>,
+    /// The split's odds per eligible failure of each process kind present
+    /// (all 1: plain balanced failure biasing), tuned by pilot runs.
+    odds: std::collections::BTreeMap<&'static str, f64>,
+    /// Pilot trials run to tune the odds (not counted in `trials`).
+    pilot_trials: u64,
 }
 
 /// A process replaced by `--approx`.
@@ -66,6 +72,27 @@ struct EstimateJson<'a> {
 }
 
 impl Report<'_> {
+    /// The odds per process kind present in the scenario.
+    fn odds(&self) -> std::collections::BTreeMap<&'static str, f64> {
+        let f = &self.prepared.config.failures;
+        let present = [
+            f.node_crash.is_some(),
+            f.node_loss.is_some(),
+            f.az_outage.is_some(),
+            f.az_loss.is_some(),
+            f.rack_outage.is_some(),
+        ];
+        let odds = self
+            .summary
+            .tuning
+            .as_ref()
+            .map_or([1.0; KINDS], |t| t.odds);
+        (0..KINDS)
+            .filter(|&k| present[k])
+            .map(|k| (KIND_NAMES[k], odds[k]))
+            .collect()
+    }
+
     fn horizon_seconds(&self) -> Option<f64> {
         (self.prepared.measure == Measure::DataLoss).then(|| self.prepared.horizon.as_secs_f64())
     }
@@ -89,11 +116,17 @@ impl Report<'_> {
             rel_error_target: self.opts.rel_error,
             batch_trials: super::BATCH,
             biasing: BiasingJson {
-                method: "balanced_failure_biasing",
+                method: if s.tuning.is_some() {
+                    "failure_biasing_tuned_odds"
+                } else {
+                    "balanced_failure_biasing"
+                },
                 theta: self.opts.theta,
                 forced_first_failure: p.measure == Measure::DataLoss,
                 all_up_failure_rate_per_second: p.all_up_rate,
                 focused_pg_of: p.focus_pgs,
+                odds: self.odds(),
+                pilot_trials: s.tuning.as_ref().map_or(0, |t| t.trials),
             },
             approximated: p
                 .approximated
@@ -133,7 +166,8 @@ impl Report<'_> {
             return o;
         }
         o += &format!(
-            "biasing   balanced failure biasing, θ = {} while degraded{}; Λ = {:.6e}/s all up\n",
+            "biasing   {} failure biasing, θ = {} while degraded{}; Λ = {:.6e}/s all up\n",
+            if s.tuning.is_some() { "tuned" } else { "balanced" },
             self.opts.theta,
             if p.measure == Measure::DataLoss {
                 ", first failure forced into the horizon"
@@ -142,6 +176,18 @@ impl Report<'_> {
             },
             p.all_up_rate
         );
+        if let Some(t) = &s.tuning {
+            let odds: Vec<String> = self
+                .odds()
+                .iter()
+                .map(|(k, w)| format!("{k} {w:.3}"))
+                .collect();
+            o += &format!(
+                "          odds per failure, tuned by {} pilot trials: {}\n",
+                t.trials,
+                odds.join(", ")
+            );
+        }
         if let Some(n) = p.focus_pgs {
             o += &format!(
                 "          on one PG of {n} a trial, drawn uniformly; the others' failures \

@@ -49,6 +49,8 @@ pub struct Summary {
     pub variance_reduction: Option<f64>,
     /// Whether the stopping rule held (or nothing needed estimating).
     pub converged: bool,
+    /// The split's tuned odds and the pilot trials, when tuned.
+    pub tuning: Option<super::tune::Tuning>,
 }
 
 impl Sums {
@@ -76,6 +78,7 @@ impl Sums {
                 hits: self.hits,
                 variance_reduction: None,
                 converged: !p.possible,
+                tuning: None,
             };
         }
         let xbar = self.sx / n;
@@ -108,6 +111,7 @@ impl Sums {
             hits: self.hits,
             variance_reduction: (per_trial > 0.0).then(|| est * (1.0 - est) / per_trial),
             converged: self.hits >= MIN_HITS && rel <= rel_error,
+            tuning: None,
         }
     }
 }

@@ -47,6 +47,7 @@ fn options(trials: u64, seed: u64) -> Options {
         max_trials: trials,
         seed,
         theta: DEFAULT_THETA,
+        tune: true,
     }
 }
 

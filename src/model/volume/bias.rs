@@ -52,6 +52,10 @@ pub struct Biasing {
     /// and leave the others' failures unbiased (the union estimator, see
     /// `focus.rs`).
     pub focus: bool,
+    /// Relative odds of one eligible pair of each process kind in the
+    /// biased split (`KIND_NAMES` order; all 1: balanced failure biasing),
+    /// tuned by `estimate`'s pilot runs.
+    pub odds: [f64; KINDS],
 }
 
 impl Biasing {
@@ -63,11 +67,20 @@ impl Biasing {
         cycle: false,
         mix: 1.0,
         focus: false,
+        odds: [1.0; KINDS],
     };
 }
 
 /// Process kinds of the aggregate timer, in the order targets are chosen.
-const KINDS: usize = 5;
+pub const KINDS: usize = 5;
+/// Their `[failures]` names.
+pub const KIND_NAMES: [&str; KINDS] = [
+    "node_crash",
+    "node_loss",
+    "az_outage",
+    "az_loss",
+    "rack_outage",
+];
 const NODE_CRASH: usize = 0;
 const NODE_LOSS: usize = 1;
 const AZ_OUTAGE: usize = 2;
@@ -105,6 +118,13 @@ pub(super) struct BiasState {
     forced: Option<(f64, f64)>,
     /// The PG a volume's trial biases (drawn at the first redraw).
     pub(super) focus: Option<Focus>,
+    /// The pending pick's eligible pairs per kind over the split's total
+    /// odds, when the biased split drew it (for the pilot's tuning).
+    pick_exposure: Option<[f64; KINDS]>,
+    /// Over the fired picks of the biased split: how many of each kind,
+    /// and the sum of their exposures.
+    picks: [u32; KINDS],
+    exposure: [f64; KINDS],
 }
 
 impl BiasState {
@@ -151,6 +171,9 @@ impl BiasState {
             was_quiet: false,
             forced: None,
             focus: None,
+            pick_exposure: None,
+            picks: [0; KINDS],
+            exposure: [0.0; KINDS],
         }
     }
 }
@@ -165,6 +188,11 @@ pub struct BiasOutcome {
     /// With a focus PG: (PGs, whether the focus PG is among those lost at
     /// the first loss, how many PGs those are).
     pub focus: Option<(u64, bool, u64)>,
+    /// Fired picks of the biased split per kind.
+    pub picks: [u32; KINDS],
+    /// Their summed exposures: at each, the kind's eligible pairs over the
+    /// split's total odds.
+    pub exposure: [f64; KINDS],
 }
 
 impl BiasOutcome {
@@ -201,6 +229,8 @@ impl<'c, O: Observer> Volume<'c, O> {
                 let lost = self.pgs.iter().filter(|p| p.lost_data).count() as u64;
                 (self.pgs.len() as u64, self.pgs[f.pg].lost_data, lost)
             }),
+            picks: b.picks,
+            exposure: b.exposure,
         })
     }
 
@@ -341,6 +371,12 @@ impl<'c, O: Observer> Volume<'c, O> {
                 }
                 b.exc_log_l += b.pick_ln_ratio;
                 b.failures += 1;
+                if let Some(e) = b.pick_exposure {
+                    b.picks[kind] += 1;
+                    for (sum, x) in b.exposure.iter_mut().zip(e) {
+                        *sum += x;
+                    }
+                }
             }
         }
         b.since = now;
@@ -365,10 +401,13 @@ impl<'c, O: Observer> Volume<'c, O> {
         let counts = self.eligible(focus);
         let mut total = 0.0;
         let mut pairs = 0usize;
-        for (&rate, &count) in b.rates.iter().zip(&counts) {
+        // Σ odds·count: the biased split's total.
+        let mut odds_total = 0.0;
+        for (k, (&rate, &count)) in b.rates.iter().zip(&counts).enumerate() {
             if rate > 0.0 {
                 total += rate * count as f64;
                 pairs += count;
+                odds_total += b.plan.odds[k] * count as f64;
             }
         }
         let azs_up = counts[AZ_OUTAGE] == self.fleet.az_until.len();
@@ -439,19 +478,22 @@ impl<'c, O: Observer> Volume<'c, O> {
             SimTime(((-(1.0 - u).ln() / lambda * 1e6).ceil() as u64).max(1))
         };
         // The biased law's split: equal odds among the eligible pairs
-        // (balanced failure biasing, also from the quiet state), else in
-        // proportion to λ.
+        // (balanced failure biasing, also from the quiet state; with tuned
+        // odds, each pair its kind's), else in proportion to λ.
         let balanced_law = b.plan.balanced;
         let v: f64 = bias_stream(eng).random();
         let equal = balanced_law && use_bias;
-        let mut x = if equal { v * pairs as f64 } else { v * total };
+        let mut x = if equal { v * odds_total } else { v * total };
         // The last eligible pair catches a rounding overshoot.
         let mut pick = None;
         for (k, (&rate, &count)) in b.rates.iter().zip(&counts).enumerate() {
             if rate <= 0.0 || count == 0 {
                 continue;
             }
-            let w = if equal { 1.0 } else { rate };
+            let w = if equal { b.plan.odds[k] } else { rate };
+            if w <= 0.0 {
+                continue;
+            }
             let block = w * count as f64;
             pick = Some((k, ((x / w) as usize).min(count - 1)));
             if x < block {
@@ -461,13 +503,23 @@ impl<'c, O: Observer> Volume<'c, O> {
         }
         let Some((kind, idx)) = pick else { return };
         let target = self.nth_target(kind, idx, focus);
-        // ln λᵢ/λ′ᵢ under the BFB law, whichever law drew it: λ′ᵢ = Λ′/pairs
-        // (balanced) or Λ′λᵢ/Λ (exactly Λ/Λ′ = 1 when unbiased).
+        // ln λᵢ/λ′ᵢ under the BFB law, whichever law drew it: λ′ᵢ =
+        // Λ′·oddsᵢ/Σ odds (balanced) or Λ′λᵢ/Λ (exactly Λ/Λ′ = 1 when
+        // unbiased).
         b.pick_ln_ratio = if balanced_law {
-            (b.rates[kind] * pairs as f64 / biased_rate).ln()
+            (b.rates[kind] * odds_total / (biased_rate * b.plan.odds[kind])).ln()
         } else {
             (total / biased_rate).ln()
         };
+        b.pick_exposure = equal.then(|| {
+            let mut e = [0.0; KINDS];
+            for (k, x) in e.iter_mut().enumerate() {
+                if b.rates[k] > 0.0 {
+                    *x = counts[k] as f64 / odds_total;
+                }
+            }
+            e
+        });
         b.pick = Some((kind, target));
         self.set_failure_armed(kind, target, true);
         let (slot, ev) = self.failure_event(kind, target);

@@ -37,7 +37,7 @@ use crate::time::SimTime;
 use fleet::Fleet;
 use repair::RepairQueue;
 
-pub use bias::{BiasOutcome, Biasing};
+pub use bias::{BiasOutcome, Biasing, KIND_NAMES, KINDS};
 
 /// A replica's data, as `set_data` records it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
