@@ -90,7 +90,11 @@ impl<E: Copy> SlotHeap<E> {
         let n = heap.len();
         loop {
             let first = ARITY * i + 1;
-            let (best, child) = if let Some(c) = heap.get(first..first + ARITY) {
+            // `first + ARITY <= n` rather than a checked `get`: positions
+            // fit in u32, so it cannot overflow, and the slice needs no
+            // further test.
+            let (best, child) = if first + ARITY <= n {
+                let c = &heap[first..first + ARITY];
                 // Four children: a branch-light tournament within one slice
                 // (its indices need no bounds checks).
                 let a = usize::from(c[1].key < c[0].key);

@@ -81,8 +81,18 @@ impl Dist {
             Dist::Weibull { sampler, .. } => sampler.sample(rng),
             Dist::LogNormal { sampler, .. } => sampler.sample(rng),
         };
-        // Round to the nearest µs; `as` saturates (NaN → 0, huge → MAX).
-        SimTime((us + 0.5) as u64)
+        round_us(us)
+    }
+
+    /// As [`Dist::sample`], with the exponential case (nearly every
+    /// failure process's draw) inlined at the caller: the call and the
+    /// variant dispatch cost as much as the draw itself.
+    #[inline(always)]
+    pub fn sample_inline<R: Rng + ?Sized>(&self, rng: &mut R) -> SimTime {
+        match self {
+            Dist::Exponential { sampler, .. } => round_us(sampler.sample(rng)),
+            _ => self.sample(rng),
+        }
     }
 
     /// The same distribution scaled by `f` > 0 (every quantile times `f`):
@@ -141,6 +151,13 @@ impl Dist {
             }
         }
     }
+}
+
+/// A drawn duration in µs rounded to the nearest µs; `as` saturates (NaN →
+/// 0, huge → MAX).
+#[inline(always)]
+fn round_us(us: f64) -> SimTime {
+    SimTime((us + 0.5) as u64)
 }
 
 /// Γ(x) for x > 0 by the Lanczos approximation (g = 7, 9 terms; ~1e-15 relative).

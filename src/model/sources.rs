@@ -225,7 +225,7 @@ fn draw<E, Q: EventQueue<E>>(
 ) -> SimTime {
     match d {
         Dist::Fixed(t) => *t,
-        _ => d.sample(eng.stream(source, id)),
+        _ => d.sample_inline(eng.stream(source, id)),
     }
 }
 

@@ -406,6 +406,7 @@ impl<'c, O: Observer> Volume<'c, O> {
         up
     }
 
+    #[inline(always)]
     fn draw_lasts<Q: EventQueue<Event>>(
         &self,
         eng: &mut Engine<Event, Q>,

@@ -39,6 +39,56 @@ enum Stop {
     Full(usize),
 }
 
+/// What the lone-flip shortcut needs of the volume.
+struct Lone {
+    all: u64,
+    /// `Volume::lone_flip`.
+    lone: u64,
+    /// `Volume::instant_catchup`.
+    instant: bool,
+}
+
+impl Lone {
+    /// The commonest flips: one replica (bit `b`, position `pos`) of an
+    /// intact, calm PG goes down, or it returns and catches up at once.
+    /// With `lone_flip` its quorums hold either way, so the rules reduce to
+    /// these sets (rule 1 makes it stale at the crash; rule 2 current at
+    /// the return) and only the degraded count changes. False (nothing
+    /// changed) for any other flip.
+    #[inline(always)]
+    fn flip<O: Observer>(
+        &self,
+        pg: &mut Pg,
+        pos: &mut u64,
+        b: u64,
+        down: bool,
+        wclock: u64,
+        degraded: &mut usize,
+    ) -> bool {
+        let all = self.all;
+        if self.lone & b == 0 || pg.present != all {
+            return false;
+        }
+        if down && pg.down == 0 && pg.current == all {
+            pg.down = b;
+            pg.current = all & !b;
+            *pos = wclock;
+            *degraded += usize::from(O::ENABLED);
+            pg.degraded |= O::ENABLED;
+            return true;
+        }
+        if !down && self.instant && pg.down == b && pg.current == all & !b {
+            pg.down = 0;
+            pg.current = all;
+            *pos = wclock;
+            *degraded -= usize::from(O::ENABLED);
+            pg.degraded &= !O::ENABLED;
+            return true;
+        }
+        false
+    }
+}
+
 /// The volume-wide counts the loop updates, held in registers meanwhile.
 struct Counts {
     write_down: usize,
@@ -49,7 +99,45 @@ struct Counts {
 impl<O: Observer> Volume<'_, O> {
     /// Node `n`'s replicas became unreachable (`down`) or reachable again;
     /// PG by PG in PG order, as [`Volume::hit`] would.
+    #[inline(always)]
     pub(super) fn flip_node<Q: EventQueue<Event>>(
+        &mut self,
+        eng: &mut Engine<Event, Q>,
+        n: usize,
+        down: bool,
+    ) {
+        // A node with one replica (every node of a single PG): its lone
+        // flip is done here, inline in the node event, without the run's
+        // set-up; anything else takes the general loop.
+        if let [seg] = self.fleet.on_node[n][..] {
+            let (j, s) = (seg.pg as usize, seg.slot as usize);
+            let lone = Lone {
+                all: self.all,
+                lone: self.lone_flip,
+                instant: self.instant_catchup,
+            };
+            let rid = j * self.v + s;
+            if let (Some(pg), Some(pos)) = (self.pgs.get_mut(j), self.pos.get_mut(rid))
+                && pg.calm
+            {
+                let now = eng.now();
+                let wclock = if pg.write_ok {
+                    pg.wclock + (now.0 - pg.since.0)
+                } else {
+                    pg.wclock
+                };
+                if lone.flip::<O>(pg, pos, bit(s), down, wclock, &mut self.pgs_degraded) {
+                    return;
+                }
+            }
+        }
+        self.flip_node_run(eng, n, down);
+    }
+
+    /// [`Volume::flip_node`] in general: the tight loop, and the passes
+    /// of the PGs it stops at.
+    #[inline(never)]
+    fn flip_node_run<Q: EventQueue<Event>>(
         &mut self,
         eng: &mut Engine<Event, Q>,
         n: usize,
@@ -97,6 +185,7 @@ impl<O: Observer> Volume<'_, O> {
         let list = &self.fleet.on_node[n][..];
         let (pgs, pos, quorum) = (&mut self.pgs[..], &mut self.pos[..], &self.quorum);
         let (v, all, instant, lone) = (self.v, self.all, self.instant_catchup, self.lone_flip);
+        let lone_pg = Lone { all, lone, instant };
         let mut c = Counts {
             write_down: self.pgs_write_down,
             read_down: self.pgs_read_down,
@@ -120,30 +209,9 @@ impl<O: Observer> Volume<'_, O> {
             } else {
                 pg.wclock
             };
-            // The commonest flips: one replica of an intact PG goes down,
-            // or it returns and catches up at once. With `lone_flip` its
-            // quorums hold either way, so the rules reduce to these sets
-            // (rule 1 makes it stale at the crash; rule 2 current at the
-            // return) and only the degraded count changes.
-            if lone & b != 0 && pg.present == all {
-                if down && pg.down == 0 && pg.current == all {
-                    pg.down = b;
-                    pg.current = all & !b;
-                    pos[j * v + s] = wclock;
-                    c.degraded += usize::from(O::ENABLED);
-                    pg.degraded |= O::ENABLED;
-                    i += 1;
-                    continue;
-                }
-                if !down && instant && pg.down == b && pg.current == all & !b {
-                    pg.down = 0;
-                    pg.current = all;
-                    pos[j * v + s] = wclock;
-                    c.degraded -= usize::from(O::ENABLED);
-                    pg.degraded &= !O::ENABLED;
-                    i += 1;
-                    continue;
-                }
+            if lone_pg.flip::<O>(pg, &mut pos[j * v + s], b, down, wclock, &mut c.degraded) {
+                i += 1;
+                continue;
             }
             if down {
                 pg.down |= b;
