@@ -210,7 +210,19 @@ pub fn execute(
     if !p.possible {
         return Ok(sums.summary(p, o.rel_error));
     }
-    let tuning = if plan.balanced && p.measure == Measure::DataLoss && o.tune {
+    // With one process kind the odds cancel out: nothing to tune.
+    let f = &p.config.failures;
+    let kinds = [
+        f.node_crash.is_some(),
+        f.node_loss.is_some(),
+        f.az_outage.is_some(),
+        f.az_loss.is_some(),
+        f.rack_outage.is_some(),
+    ]
+    .iter()
+    .filter(|&&k| k)
+    .count();
+    let tuning = if plan.balanced && p.measure == Measure::DataLoss && o.tune && kinds > 1 {
         let t = tune::tune(p, plan, o.seed)?;
         plan.odds = t.odds;
         Some(t)

@@ -167,7 +167,11 @@ impl Report<'_> {
         }
         o += &format!(
             "biasing   {} failure biasing, θ = {} while degraded{}; Λ = {:.6e}/s all up\n",
-            if s.tuning.is_some() { "tuned" } else { "balanced" },
+            if s.tuning.is_some() {
+                "tuned"
+            } else {
+                "balanced"
+            },
             self.opts.theta,
             if p.measure == Measure::DataLoss {
                 ", first failure forced into the horizon"

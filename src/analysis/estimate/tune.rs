@@ -14,7 +14,8 @@
 //! trial streams and are not counted in the estimate: its odds are fixed
 //! before its first trial. A volume's pilots run on one PG of the same
 //! cluster alone (its trials are thousands of times cheaper; the odds are
-//! per kind, so they carry over).
+//! per kind, so they carry over). With one process kind the odds cancel
+//! out and no pilot runs.
 
 use super::{BATCH, Prepared, trial};
 use crate::error::Error;
