@@ -107,6 +107,18 @@ pub fn plan(
     }
 }
 
+/// Which failure process kinds the scenario has (`KIND_NAMES` order).
+pub fn kinds_present(cfg: &Config) -> [bool; KINDS] {
+    let f = &cfg.failures;
+    [
+        f.node_crash.is_some(),
+        f.node_loss.is_some(),
+        f.az_outage.is_some(),
+        f.az_loss.is_some(),
+        f.rack_outage.is_some(),
+    ]
+}
+
 /// Runs trial `t` of `seed` under `plan`.
 pub fn trial(
     cfg: &Config,
@@ -211,17 +223,7 @@ pub fn execute(
         return Ok(sums.summary(p, o.rel_error));
     }
     // With one process kind the odds cancel out: nothing to tune.
-    let f = &p.config.failures;
-    let kinds = [
-        f.node_crash.is_some(),
-        f.node_loss.is_some(),
-        f.az_outage.is_some(),
-        f.az_loss.is_some(),
-        f.rack_outage.is_some(),
-    ]
-    .iter()
-    .filter(|&&k| k)
-    .count();
+    let kinds = kinds_present(&p.config).iter().filter(|&&k| k).count();
     let tuning = if plan.balanced && p.measure == Measure::DataLoss && o.tune && kinds > 1 {
         let t = tune::tune(p, plan, o.seed)?;
         plan.odds = t.odds;

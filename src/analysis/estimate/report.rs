@@ -74,14 +74,7 @@ struct EstimateJson<'a> {
 impl Report<'_> {
     /// The odds per process kind present in the scenario.
     fn odds(&self) -> std::collections::BTreeMap<&'static str, f64> {
-        let f = &self.prepared.config.failures;
-        let present = [
-            f.node_crash.is_some(),
-            f.node_loss.is_some(),
-            f.az_outage.is_some(),
-            f.az_loss.is_some(),
-            f.rack_outage.is_some(),
-        ];
+        let present = super::kinds_present(&self.prepared.config);
         let odds = self
             .summary
             .tuning

@@ -131,14 +131,7 @@ fn issue_16_agrees_with_crude_monte_carlo_at_1e_3() {
     // every 12 d with 1 h repairs: p ≈ 1.6e-3 (≈ 160 crude hits).
     let src = three("12d", "1h");
     let p = prepared(&src, Measure::DataLoss);
-    let n = 100_000u64;
-    let mut hits = 0u64;
-    for t in 0..n {
-        let st = simulate(&p.config, trial_seed(3, t), p.horizon).unwrap();
-        hits += u64::from(st.data_loss_events > 0);
-    }
-    let crude = hits as f64 / n as f64;
-    let se1 = (crude * (1.0 - crude) / n as f64).sqrt();
+    let (crude, se1) = crude(&p, 3, 100_000);
     let s = execute(&p, &options(8192, 5), &mut |_| {}).unwrap();
     let se2 = (s.ci_high - s.estimate) / 1.959_963_984_540_054;
     assert!(
