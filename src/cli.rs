@@ -305,6 +305,10 @@ pub struct EstimateArgs {
     /// failure), without the pilot runs that tune the odds per process kind.
     #[arg(long)]
     pub no_tune: bool,
+    /// Also draw an SVG of the running estimate and its 95 % interval after
+    /// each batch.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
     /// Worker threads (0 or absent: all cores). The output does not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,

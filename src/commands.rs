@@ -419,6 +419,9 @@ fn estimate_cmd(a: EstimateArgs) -> Result<String, Error> {
     let path = a.scenario.scenario.display().to_string();
     let src = std::fs::read_to_string(&a.scenario.scenario).unwrap_or_default();
     let prepared = estimate::prepare(&sc, &path, &src, measure, a.approx)?;
+    let outputs: Vec<(&'static str, &Path, Format)> =
+        (a.plot.iter().map(|p| ("--plot", p.as_path(), Format::Svg))).collect();
+    let mut files = open_outputs(&outputs, &[a.scenario.scenario.as_path()])?;
     let max_trials = if a.max_trials.is_finite() {
         a.max_trials.min(u64::MAX as f64) as u64
     } else {
@@ -447,8 +450,27 @@ fn estimate_cmd(a: EstimateArgs) -> Result<String, Error> {
         tune: !a.no_tune,
     };
     let started = Instant::now();
-    let summary = estimate::run(&prepared, &opts, threads, a.quiet)?;
+    let (summary, steps) = estimate::run(&prepared, &opts, threads, a.quiet)?;
     let wall = started.elapsed().as_secs_f64();
+    if let Some(f) = files.first_mut() {
+        let what = match measure {
+            Measure::DataLoss => format!(
+                "P(data loss within {})",
+                crate::time::format_duration(sc.horizon)
+            ),
+            Measure::WriteUnavailability => "long-run write unavailability".into(),
+        };
+        let title = format!("{}: {what} by importance sampling", sc.name);
+        let subtitle = format!(
+            "seed {}: the estimate and its 95 % interval after each batch of {} trials; \
+             target ±{:.0} %",
+            sc.seed,
+            estimate::BATCH,
+            a.rel_error * 100.0
+        );
+        fill(f, &plot::estimate_svg(&title, &subtitle, &what, &steps))?;
+    }
+    file::commit_all(files, a.quiet || a.json)?;
     if !summary.converged {
         eprintln!(
             "warning: not converged after {} trials (relative error {}, asked {}); raise \

@@ -187,3 +187,43 @@ fn issue_16_write_unavailability_by_cycles_matches_analyze() {
         "{exact:e} not in [{lo:e}, {hi:e}]"
     );
 }
+
+#[test]
+fn issue_16_plot_draws_the_running_estimate_and_a_failed_run_leaves_no_file() {
+    // The picture holds one point per batch at the running estimate, and
+    // its footnote the final figures the JSON prints.
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "s.toml", &three("30d"));
+    let svg = dir.path().join("e.svg");
+    let out = bin()
+        .arg("estimate")
+        .arg(&p)
+        .args(["--threads", "1", "--max-trials", "3072", "--json", "--plot"])
+        .arg(&svg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        text.starts_with("<svg") || text.starts_with("<?xml"),
+        "{text}"
+    );
+    let est = json["estimate"].as_f64().unwrap();
+    assert!(
+        text.contains(&format!("final estimate {est:.4e}")),
+        "{text}"
+    );
+    assert!(text.contains("3072 trials"), "{text}");
+    // A bad --theta is refused before anything is written.
+    let bad = dir.path().join("bad.svg");
+    let out = bin()
+        .arg("estimate")
+        .arg(&p)
+        .args(["--theta", "2", "--plot"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!bad.exists());
+}

@@ -25,6 +25,9 @@ use crate::model::{Biasing, Config, Event, KINDS, NoObserver, Volume};
 use crate::time::SimTime;
 use rayon::prelude::*;
 
+/// One batch's running figures: trials so far, estimate, 95 % interval.
+pub type Step = (u64, f64, f64, f64);
+
 /// Trials per batch: the stopping rule is checked between batches only.
 pub const BATCH: u64 = 1024;
 
@@ -253,13 +256,14 @@ pub fn execute(
 mod tests;
 
 /// [`execute`] on `threads` threads (None: all cores) with a progress bar
-/// on stderr when it is a terminal (and not `quiet`).
+/// on stderr when it is a terminal (and not `quiet`); also returns the
+/// running (trials, estimate, ci_low, ci_high) after each batch.
 pub fn run(
     p: &Prepared,
     o: &Options,
     threads: Option<usize>,
     quiet: bool,
-) -> Result<Summary, Error> {
+) -> Result<(Summary, Vec<Step>), Error> {
     use indicatif::{ProgressBar, ProgressStyle};
     use std::io::IsTerminal;
     let pool = super::thread_pool(threads)?;
@@ -273,8 +277,10 @@ pub fn run(
         bar.enable_steady_tick(std::time::Duration::from_millis(500));
         bar
     };
+    let mut steps = Vec::new();
     let mut tick = |s: &Sums| {
         let sm = s.summary(p, o.rel_error);
+        steps.push((s.trials, sm.estimate, sm.ci_low, sm.ci_high));
         let rel = sm
             .relative_error
             .map_or("no weighted hit yet".to_string(), |r| {
@@ -289,5 +295,5 @@ pub fn run(
     };
     let out = pool.install(|| execute(p, o, &mut tick));
     bar.finish_and_clear();
-    out
+    Ok((out?, steps))
 }

@@ -7,6 +7,7 @@ mod caption;
 mod compare;
 mod database;
 mod db_rows;
+mod estimate;
 mod instances;
 mod kind;
 mod replay;
@@ -23,6 +24,7 @@ mod words;
 
 pub use caption::Caption;
 pub use compare::{compare_svg, plot_compare};
+pub use estimate::estimate_svg;
 pub use kind::FileKind;
 pub use replay::plot_replay;
 pub use sweep::{SweepPlot, SweepSvg, plot_sweep};
