@@ -452,14 +452,14 @@ fn estimate_cmd(a: EstimateArgs) -> Result<String, Error> {
     let started = Instant::now();
     let (summary, steps) = estimate::run(&prepared, &opts, threads, a.quiet)?;
     let wall = started.elapsed().as_secs_f64();
+    let out = estimate::Report {
+        scenario: &sc,
+        prepared: &prepared,
+        summary: &summary,
+        opts: &opts,
+    };
     if let Some(f) = files.first_mut() {
-        let what = match measure {
-            Measure::DataLoss => format!(
-                "P(data loss within {})",
-                crate::time::format_duration(sc.horizon)
-            ),
-            Measure::WriteUnavailability => "long-run write unavailability".into(),
-        };
+        let what = out.what();
         let title = format!("{}: {what} by importance sampling", sc.name);
         let subtitle = format!(
             "seed {}: the estimate and its 95 % interval after each batch of {} trials; \
@@ -482,12 +482,6 @@ fn estimate_cmd(a: EstimateArgs) -> Result<String, Error> {
             a.rel_error
         );
     }
-    let out = estimate::Report {
-        scenario: &sc,
-        prepared: &prepared,
-        summary: &summary,
-        opts: &opts,
-    };
     Ok(if a.json {
         out.json()
     } else {

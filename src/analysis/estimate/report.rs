@@ -90,6 +90,18 @@ impl Report<'_> {
         (self.prepared.measure == Measure::DataLoss).then(|| self.prepared.horizon.as_secs_f64())
     }
 
+    /// What is estimated, in words: `P(data loss within 1y)`, or the
+    /// long-run write unavailability.
+    pub fn what(&self) -> String {
+        match (self.prepared.measure, self.horizon_seconds()) {
+            (Measure::DataLoss, Some(h)) => format!(
+                "P(data loss within {})",
+                crate::time::format_duration(crate::time::SimTime((h * 1e6) as u64))
+            ),
+            _ => "long-run write unavailability".into(),
+        }
+    }
+
     /// One JSON object and a newline (no wall-clock figures).
     pub fn json(&self) -> String {
         let (p, s) = (self.prepared, self.summary);
@@ -140,13 +152,7 @@ impl Report<'_> {
     pub fn text(&self, path: &str, wall_s: f64) -> String {
         let (p, s) = (self.prepared, self.summary);
         let mut o = String::new();
-        let what = match (p.measure, self.horizon_seconds()) {
-            (Measure::DataLoss, Some(h)) => format!(
-                "P(data loss within {})",
-                crate::time::format_duration(crate::time::SimTime((h * 1e6) as u64))
-            ),
-            _ => "long-run write unavailability".into(),
-        };
+        let what = self.what();
         o += &format!(
             "scenario  {} ({path}), seed {}\n",
             self.scenario.name, self.opts.seed

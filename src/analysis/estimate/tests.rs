@@ -131,28 +131,26 @@ fn issue_16_agrees_with_crude_monte_carlo_at_1e_3() {
     // every 12 d with 1 h repairs: p ≈ 1.6e-3 (≈ 160 crude hits).
     let src = three("12d", "1h");
     let p = prepared(&src, Measure::DataLoss);
-    let (crude, se1) = crude(&p, 3, 100_000);
-    let s = execute(&p, &options(8192, 5), &mut |_| {}).unwrap();
-    let se2 = (s.ci_high - s.estimate) / 1.959_963_984_540_054;
-    assert!(
-        (crude - s.estimate).abs() <= 1.96 * (se1 * se1 + se2 * se2).sqrt(),
-        "crude {crude:e} ± {se1:e}, estimate {:e} ± {se2:e}",
-        s.estimate
-    );
+    assert_agrees_with_crude(&p, 100_000);
+}
+
+/// 2,048 trials of `p` on 1 and on 3 threads give the same summary.
+fn assert_same_for_any_thread_count(p: &Prepared) {
+    let run = |threads| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| execute(p, &options(2048, 9), &mut |_| {}).unwrap())
+    };
+    assert_eq!(run(1), run(3));
 }
 
 #[test]
 fn same_result_for_any_thread_count() {
     // Batches are reduced in trial order, whatever ran them.
     let p = prepared(&three("1y", "1h"), Measure::DataLoss);
-    let run = |threads| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| execute(&p, &options(2048, 9), &mut |_| {}).unwrap())
-    };
-    assert_eq!(run(1), run(3));
+    assert_same_for_any_thread_count(&p);
 }
 
 /// Six PGs of [`three`]'s PG (3 replicas, quorums 2/2, node losses every
@@ -175,6 +173,20 @@ fn crude(p: &Prepared, seed: u64, n: u64) -> (f64, f64) {
     }
     let m = hits as f64 / n as f64;
     (m, (m * (1.0 - m) / n as f64).sqrt())
+}
+
+/// `n` crude trials (seed 3) against 8,192 estimate trials (seed 5): the
+/// difference within 1.96·√(se₁² + se₂²); returns the estimate.
+fn assert_agrees_with_crude(p: &Prepared, n: u64) -> Summary {
+    let (c, se1) = crude(p, 3, n);
+    let s = execute(p, &options(8192, 5), &mut |_| {}).unwrap();
+    let se2 = (s.ci_high - s.estimate) / 1.959_963_984_540_054;
+    assert!(
+        (c - s.estimate).abs() <= 1.96 * (se1 * se1 + se2 * se2).sqrt(),
+        "crude {c:e} ± {se1:e}, estimate {:e} ± {se2:e}",
+        s.estimate
+    );
+    s
 }
 
 #[test]
@@ -215,28 +227,14 @@ fn issue_16_a_volume_estimate_agrees_with_crude_monte_carlo() {
     // (measured), low enough that the biasing matters (variance reduction
     // ≈ 7 here) and high enough for 40,000 crude trials (≈ 290 hits).
     let p = prepared(&three_volume("12d"), Measure::DataLoss);
-    let (c, se1) = crude(&p, 3, 40_000);
-    let s = execute(&p, &options(8192, 5), &mut |_| {}).unwrap();
-    let se2 = (s.ci_high - s.estimate) / 1.959_963_984_540_054;
-    assert!(
-        (c - s.estimate).abs() <= 1.96 * (se1 * se1 + se2 * se2).sqrt(),
-        "crude {c:e} ± {se1:e}, estimate {:e} ± {se2:e}",
-        s.estimate
-    );
+    let s = assert_agrees_with_crude(&p, 40_000);
     assert!(s.variance_reduction.is_some_and(|v| v > 1.0), "{s:?}");
 }
 
 #[test]
 fn issue_16_a_volume_estimate_is_the_same_for_any_thread_count() {
     let p = prepared(&three_volume("60d"), Measure::DataLoss);
-    let run = |threads| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| execute(&p, &options(2048, 9), &mut |_| {}).unwrap())
-    };
-    assert_eq!(run(1), run(3));
+    assert_same_for_any_thread_count(&p);
 }
 
 /// Six replicas with every process kind but racks, all timings exponential

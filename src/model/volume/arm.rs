@@ -74,19 +74,49 @@ impl<'c, O: Observer> Volume<'c, O> {
             if !up {
                 continue;
             }
-            self.fleet.set_armed(n, ki, true);
-            let ev = if k == CRASH_PROC {
-                Event::NodeCrashDue(n as u32)
-            } else {
-                Event::NodeLossDue(n as u32)
-            };
-            let src = (NODE_CRASH + ki, n, Part::Every);
-            let d = self
-                .src
-                .draw_process(eng, self.cfg, &p.every, src)
-                .max(SimTime(1));
-            self.after(eng, Fleet::node_slot(n, k), d, OTHER, ev);
+            self.arm_node(eng, n, k, p);
         }
+    }
+
+    /// Marks node `n`'s process `k` (`p`) armed and schedules its next
+    /// firing, drawn from its own stream.
+    #[inline(always)]
+    pub(super) fn arm_node<Q: EventQueue<Event>>(
+        &mut self,
+        eng: &mut Engine<Event, Q>,
+        n: usize,
+        k: u32,
+        p: &Process,
+    ) {
+        self.fleet.set_armed(n, k as usize, true);
+        let ev = if k == CRASH_PROC {
+            Event::NodeCrashDue(n as u32)
+        } else {
+            Event::NodeLossDue(n as u32)
+        };
+        let src = (NODE_CRASH + k as usize, n, Part::Every);
+        let d = self
+            .src
+            .draw_process(eng, self.cfg, &p.every, src)
+            .max(SimTime(1));
+        self.after(eng, Fleet::node_slot(n, k), d, OTHER, ev);
+    }
+
+    /// Marks rack `g`'s outage process (`p`) armed and schedules it.
+    pub(super) fn arm_rack<Q: EventQueue<Event>>(
+        &mut self,
+        eng: &mut Engine<Event, Q>,
+        g: usize,
+        p: &Process,
+    ) {
+        self.fleet.rack_armed[g] = true;
+        let src = (RACK_OUTAGE, g, Part::Every);
+        let d = self
+            .src
+            .draw_process(eng, self.cfg, &p.every, src)
+            .max(SimTime(1));
+        let slot = self.fleet.rack_slot(g, 0);
+        self.after(eng, slot, d, OTHER, Event::RackOutageDue(g as u32));
     }
 
     /// Give-up timers: armed while a node holding replicas is unreachable.
@@ -161,13 +191,7 @@ impl<'c, O: Observer> Volume<'c, O> {
                     eng.cancel(slot);
                 }
                 if up && !self.fleet.rack_armed[g] {
-                    self.fleet.rack_armed[g] = true;
-                    let src = (RACK_OUTAGE, g, Part::Every);
-                    let d = self
-                        .src
-                        .draw_process(eng, cfg, &p.every, src)
-                        .max(SimTime(1));
-                    self.after(eng, slot, d, OTHER, Event::RackOutageDue(g as u32));
+                    self.arm_rack(eng, g, p);
                 }
             }
         }

@@ -16,12 +16,11 @@
 //! timers to the aggregate timer and one that leaves back to its own timers
 //! (exact: every failure process is exponential).
 
+use super::Volume;
 use super::bias::{BiasState, bias_stream};
 use super::fleet::{CRASH_PROC, Fleet, GIVE_UP_TIMER, LOSS_PROC, RETURN};
-use super::{OTHER, Volume};
 use crate::engine::{Engine, EventQueue, Slot};
 use crate::model::event::{Event, Observer};
-use crate::model::sources::{NODE_CRASH, Part, RACK_OUTAGE};
 use crate::time::SimTime;
 use rand::RngExt;
 
@@ -114,21 +113,9 @@ impl<O: Observer> Volume<'_, O> {
             }
             for (k, p) in [(CRASH_PROC, &fl.node_crash), (LOSS_PROC, &fl.node_loss)] {
                 let Some(p) = p else { continue };
-                if self.fleet.armed(n, k as usize) {
-                    continue;
+                if !self.fleet.armed(n, k as usize) {
+                    self.arm_node(eng, n, k, p);
                 }
-                self.fleet.set_armed(n, k as usize, true);
-                let ev = if k == CRASH_PROC {
-                    Event::NodeCrashDue(n as u32)
-                } else {
-                    Event::NodeLossDue(n as u32)
-                };
-                let src = (NODE_CRASH + k as usize, n, Part::Every);
-                let d = self
-                    .src
-                    .draw_process(eng, cfg, &p.every, src)
-                    .max(SimTime(1));
-                self.after(eng, Fleet::node_slot(n, k), d, OTHER, ev);
             }
         }
         let Some(p) = &fl.rack_outage else { return };
@@ -140,14 +127,7 @@ impl<O: Observer> Volume<'_, O> {
             {
                 continue;
             }
-            self.fleet.rack_armed[g] = true;
-            let src = (RACK_OUTAGE, g, Part::Every);
-            let d = self
-                .src
-                .draw_process(eng, cfg, &p.every, src)
-                .max(SimTime(1));
-            let slot = self.fleet.rack_slot(g, 0);
-            self.after(eng, slot, d, OTHER, Event::RackOutageDue(g as u32));
+            self.arm_rack(eng, g, p);
         }
     }
 
