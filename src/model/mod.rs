@@ -35,7 +35,7 @@ pub use quorum::{Quorum, QuorumError, ReplicaSet};
 pub use stats::{OutageTracker, RunStats, VolumeStats};
 pub use storage::{Placement, Storage};
 pub use volume::placement;
-pub use volume::{BiasOutcome, Biasing, KIND_NAMES, KINDS, Volume};
+pub use volume::{BiasOutcome, Biasing, KIND_NAMES, KINDS, Outer, Volume};
 
 #[cfg(test)]
 mod regressions;

@@ -44,18 +44,81 @@ fn issue_16_scripted_events_are_refused() {
 }
 
 #[test]
-fn issue_16_databases_are_refused_not_estimated_as_storage() {
-    // An RDS design loses data through EBS losses, which the biasing does
-    // not cover: estimate must refuse rather than answer 0 (as the storage
-    // alone, with no loss process, would). [database] is on line 10.
+fn issue_16_a_database_is_estimated_with_its_own_failures() {
+    // RDS Single-AZ keeps one copy: its EBS volume's first loss (every
+    // 700 y) destroys the data, so P(loss in a year) = 1 − e^{−1/700} =
+    // 1.4276e-3 exactly; the storage nodes' losses touch nothing of it and
+    // are left out (and said so).
     let text = format!(
         "{}[database]\ndesign = \"rds-single-az\"\n[failures.ebs_loss]\nevery = \"700y\"\n",
         three("1y")
     );
+    let args = ["--json", "--rel-error", "0.05", "--seed", "2"];
+    let (code, one, err) = estimate(&text, &[&args[..], &["--threads", "1"]].concat());
+    assert_eq!(code, Some(0), "{err}");
+    let (_, two, _) = estimate(&text, &[&args[..], &["--threads", "2"]].concat());
+    assert_eq!(one, two, "same bytes for any --threads");
+    let v: serde_json::Value = serde_json::from_str(&one).unwrap();
+    let exact = -(-1.0f64 / 700.0).exp_m1();
+    // Every trial's forced first failure is that loss, weighted by
+    // 1 − e^{−λT}: the estimator has no variance here, and the interval
+    // collapses onto the exact value (to rounding).
+    let (lo, hi) = (
+        v["ci_low"].as_f64().unwrap(),
+        v["ci_high"].as_f64().unwrap(),
+    );
+    let slack = 1e-12 * exact;
+    assert!(
+        lo - slack <= exact && exact <= hi + slack,
+        "{lo} – {hi} vs {exact}: {one}"
+    );
+    assert_eq!(v["design"], "rds-single-az");
+    assert!(
+        v["left_out"][0].as_str().unwrap().contains("node_loss"),
+        "{one}"
+    );
+    assert_eq!(v["converged"], true);
+    // The text report names the design and what it left out.
+    let (code, text_out, _) = estimate(&text, &["--rel-error", "0.2"]);
+    assert_eq!(code, Some(0));
+    assert!(text_out.contains("database  rds-single-az"), "{text_out}");
+    assert!(
+        text_out.contains("left out  failures.node_loss"),
+        "{text_out}"
+    );
+}
+
+#[test]
+fn issue_16_a_database_failure_process_must_be_exponential() {
+    // [failures.instance_crash] is on line 11.
+    let text = format!(
+        "{}[database]\n[failures.instance_crash]\nevery = {{ dist = \"fixed\", value = \"180d\" }}\n\
+         lasts = \"10m\"\n",
+        three("1y")
+    );
     refused(
         &text,
-        &[],
-        &["s.toml:10:1:", "database", "not databases yet"],
+        &["--measure", "write_unavailability"],
+        &["s.toml:11:1:", "failures.instance_crash.every", "--approx"],
+    );
+    let (code, out, err) = estimate(
+        &text,
+        &[
+            "--measure",
+            "write_unavailability",
+            "--approx",
+            "--rel-error",
+            "0.2",
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("approx    failures.instance_crash.every"),
+        "{out}"
+    );
+    assert!(
+        out.contains("long-run database write unavailability"),
+        "{out}"
     );
 }
 

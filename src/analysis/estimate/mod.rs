@@ -21,7 +21,7 @@ pub use stats::{Summary, Sums};
 use crate::analysis::sweep::trial_seed;
 use crate::engine::{Engine, SlotHeap};
 use crate::error::Error;
-use crate::model::{Biasing, Config, Event, KINDS, NoObserver, Volume};
+use crate::model::{Biasing, Config, DbModel, Event, KINDS, NoObserver, Volume};
 use crate::time::SimTime;
 use rayon::prelude::*;
 
@@ -113,13 +113,53 @@ pub fn plan(
 /// Which failure process kinds the scenario has (`KIND_NAMES` order).
 pub fn kinds_present(cfg: &Config) -> [bool; KINDS] {
     let f = &cfg.failures;
+    let db = cfg.database.as_ref();
     [
         f.node_crash.is_some(),
         f.node_loss.is_some(),
         f.az_outage.is_some(),
         f.az_loss.is_some(),
         f.rack_outage.is_some(),
+        db.is_some_and(|d| d.instance_crash.is_some()),
+        db.is_some_and(|d| d.design.is_rds() && d.ebs_loss.is_some()),
     ]
+}
+
+/// Runs one biased trial to `horizon` on `eng`: the storage alone, or a
+/// database above it; returns the run's totals and the bias outcome.
+fn run_biased(
+    cfg: &Config,
+    plan: Biasing,
+    stop_at_loss: bool,
+    eng: &mut Engine<Event, SlotHeap<Event>>,
+    horizon: SimTime,
+) -> Result<(crate::model::RunStats, Option<crate::model::BiasOutcome>), Error> {
+    let fault = |e| Error::Internal(format!("simulation fault: {e}"));
+    let end = |eng: &Engine<Event, SlotHeap<Event>>| horizon.min(eng.now().max(SimTime(1)));
+    match &cfg.database {
+        Some(db) => {
+            let mut m = DbModel::new(cfg, db, NoObserver).biased(plan);
+            if stop_at_loss {
+                m = m.stop_at_first_loss();
+            }
+            m.start(eng);
+            eng.run_until(&mut m, horizon);
+            let o = m.bias_outcome();
+            let st = m.finish(end(eng), eng.events_processed()).map_err(fault)?.0;
+            Ok((st, o))
+        }
+        None => {
+            let mut v = Volume::new(cfg, NoObserver).biased(plan);
+            if stop_at_loss {
+                v = v.stop_at_first_loss();
+            }
+            v.start(eng);
+            eng.run_until(&mut v, horizon);
+            let o = v.bias_outcome();
+            let st = v.finish(end(eng), eng.events_processed()).map_err(fault)?.0;
+            Ok((st, o))
+        }
+    }
 }
 
 /// Runs trial `t` of `seed` under `plan`.
@@ -131,23 +171,15 @@ pub fn trial(
     t: u64,
     horizon: SimTime,
 ) -> Result<Sample, Error> {
-    let mut vol = Volume::new(cfg, NoObserver).biased(plan);
     let horizon = match measure {
-        Measure::DataLoss => {
-            vol = vol.stop_at_first_loss();
-            horizon
-        }
+        Measure::DataLoss => horizon,
         Measure::WriteUnavailability => CYCLE_HORIZON,
     };
     let mut eng: Engine<Event, SlotHeap<Event>> = Engine::new(trial_seed(seed, t));
-    vol.start(&mut eng);
-    eng.run_until(&mut vol, horizon);
+    let stop = measure == Measure::DataLoss;
+    let (st, outcome) = run_biased(cfg, plan, stop, &mut eng, horizon)?;
     let end = eng.now();
-    let outcome = vol.bias_outcome();
     let w = outcome.map_or(1.0, |o| o.weight);
-    let (st, _) = vol
-        .finish(horizon.min(end.max(SimTime(1))), eng.events_processed())
-        .map_err(|e| Error::Internal(format!("simulation fault: {e}")))?;
     Ok(match measure {
         Measure::DataLoss => {
             let lost = st.data_loss_events > 0;
@@ -252,6 +284,8 @@ pub fn execute(
     Ok(done(&sums))
 }
 
+#[cfg(test)]
+mod db_tests;
 #[cfg(test)]
 mod tests;
 

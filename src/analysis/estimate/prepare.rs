@@ -4,6 +4,7 @@
 
 use super::Measure;
 use crate::error::{Error, InputError};
+use crate::model::database::Design;
 use crate::model::storage::Storage;
 use crate::model::{Config, Dist, Process};
 use crate::scenario::Scenario;
@@ -31,6 +32,11 @@ pub struct Prepared {
     pub pilot: Option<Config>,
     /// `(key, was, mean seconds)` of each process replaced by `--approx`.
     pub approximated: Vec<(String, String, f64)>,
+    /// The `[database]` design estimated, if any.
+    pub design: Option<&'static str>,
+    /// What the estimate leaves out because it cannot change the measure
+    /// (with why), e.g. storage-node processes under an RDS design.
+    pub left_out: Vec<String>,
 }
 
 /// The line (1-based) of `[failures.NAME]` or `[[events]]` in `src`.
@@ -64,18 +70,43 @@ pub fn prepare(
                 .into(),
         ));
     }
-    if cfg.database.is_some() {
-        // The biasing covers the storage's failure processes; instance
-        // crashes, EBS losses and the RDS restore rules are not biased yet,
-        // so a database's estimate would silently leave them out.
-        return Err(at(
-            "[database]",
-            "database",
-            "estimate covers protection groups and volumes, not databases yet: remove the \
-             [database] table to estimate the storage alone, or use `compare` (or `sweep`) \
-             for the database designs"
-                .into(),
-        ));
+    let mut left_out = Vec::new();
+    let design = cfg.database.as_ref().map(|d| d.design);
+    match design {
+        Some(Design::Aurora) if measure == Measure::DataLoss => {
+            // Aurora's data is its storage, which never sees the instances.
+            cfg.database = None;
+            left_out.push(
+                "the [database] instances: Aurora's data is its storage, which no instance \
+                 failure touches, so P(data loss) is the storage's"
+                    .to_string(),
+            );
+        }
+        Some(d) if d.is_rds() => {
+            // The storage underneath holds nothing of an RDS database's data
+            // and serves none of its writes (SPEC §5): only its AZs matter.
+            let f = &mut cfg.failures;
+            for (p, name) in [
+                (&mut f.node_crash, "node_crash"),
+                (&mut f.node_loss, "node_loss"),
+                (&mut f.rack_outage, "rack_outage"),
+            ] {
+                if p.take().is_some() {
+                    left_out.push(format!(
+                        "failures.{name} (no storage nodes in {})",
+                        d.as_str()
+                    ));
+                }
+            }
+            if cfg.replace_down_after.take().is_some() {
+                left_out.push(format!(
+                    "replace_down_after (no storage nodes in {})",
+                    d.as_str()
+                ));
+            }
+            cfg.storage = Storage::single(&cfg.layout);
+        }
+        _ => {}
     }
     let mut approximated = Vec::new();
     let f = &mut cfg.failures;
@@ -86,6 +117,11 @@ pub fn prepare(
         ("az_loss", &mut f.az_loss),
         ("rack_outage", &mut f.rack_outage),
     ];
+    let mut procs: Vec<(&str, &mut Option<Process>)> = procs.into_iter().collect();
+    if let Some(db) = cfg.database.as_mut() {
+        procs.push(("instance_crash", &mut db.instance_crash));
+        procs.push(("ebs_loss", &mut db.ebs_loss));
+    }
     for (name, p) in procs {
         let Some(p) = p.as_mut() else { continue };
         if p.every.is_memoryless() {
@@ -138,16 +174,29 @@ pub fn prepare(
         Some(_) => (v, racks.min(v)),
         None => (nodes, racks),
     };
+    // A database's instances crash while up, its RDS volumes are lost
+    // while present: all of them in the all-up state.
+    let db_rate = cfg.database.as_ref().map_or(0.0, |d| {
+        let ebs = if d.design.is_rds() {
+            rate(&d.ebs_loss)
+        } else {
+            0.0
+        };
+        d.spec.instances.len() as f64 * (rate(&d.instance_crash) + ebs)
+    });
     let all_up_rate = nodes * (rate(&f.node_crash) + rate(&f.node_loss))
         + azs * (rate(&f.az_outage) + rate(&f.az_loss))
-        + racks * rate(&f.rack_outage);
-    // Only a node loss, an AZ loss or a give-up destroys data; without any
+        + racks * rate(&f.rack_outage)
+        + db_rate;
+    // Only a node loss, an AZ loss or a give-up destroys the storage's
+    // data; an RDS database's, an EBS loss or an AZ loss. Without any
     // failure nothing is ever unavailable.
-    let possible = match measure {
-        Measure::DataLoss => {
+    let possible = match (measure, &cfg.database) {
+        (Measure::DataLoss, Some(d)) => d.ebs_loss.is_some() || f.az_loss.is_some(),
+        (Measure::DataLoss, None) => {
             f.node_loss.is_some() || f.az_loss.is_some() || cfg.replace_down_after.is_some()
         }
-        Measure::WriteUnavailability => all_up_rate > 0.0,
+        (Measure::WriteUnavailability, _) => all_up_rate > 0.0,
     } && all_up_rate > 0.0;
     let pilot = focus_pgs.map(|_| {
         let mut one = cfg.clone();
@@ -166,6 +215,8 @@ pub fn prepare(
         focus_pgs,
         pilot,
         approximated,
+        design: design.map(Design::as_str),
+        left_out,
     })
 }
 

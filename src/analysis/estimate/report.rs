@@ -69,6 +69,11 @@ struct EstimateJson<'a> {
     batch_trials: u64,
     biasing: BiasingJson,
     approximated: Vec<ApproxJson<'a>>,
+    /// The `[database]` design estimated (absent: the storage alone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    design: Option<&'static str>,
+    /// What cannot change the measure and was left out, with why.
+    left_out: &'a [String],
 }
 
 impl Report<'_> {
@@ -98,6 +103,7 @@ impl Report<'_> {
                 "P(data loss within {})",
                 crate::time::format_duration(crate::time::SimTime((h * 1e6) as u64))
             ),
+            _ if self.prepared.design.is_some() => "long-run database write unavailability".into(),
             _ => "long-run write unavailability".into(),
         }
     }
@@ -142,6 +148,8 @@ impl Report<'_> {
                     mean_seconds: *m,
                 })
                 .collect(),
+            design: p.design,
+            left_out: &p.left_out,
         };
         let mut out = serde_json::to_string_pretty(&j).unwrap_or_else(|_| "{}".into());
         out.push('\n');
@@ -157,8 +165,14 @@ impl Report<'_> {
             "scenario  {} ({path}), seed {}\n",
             self.scenario.name, self.opts.seed
         );
+        if let Some(d) = p.design {
+            o += &format!("database  {d}\n");
+        }
         for (k, w, m) in &p.approximated {
             o += &format!("approx    {k}: {w} replaced by exponential(mean {m:.6} s)\n");
+        }
+        for x in &p.left_out {
+            o += &format!("left out  {x}\n");
         }
         if !p.possible {
             o += &format!("{what}: 0 (impossible: no failure process can cause it), no trials\n");

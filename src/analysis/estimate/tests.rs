@@ -13,7 +13,7 @@ fn three(every: &str, repair: &str) -> String {
     )
 }
 
-fn prepared(src: &str, measure: Measure) -> Prepared {
+pub(super) fn prepared(src: &str, measure: Measure) -> Prepared {
     let sc = parse(src, "t.toml", &Overrides::default()).expect("test scenario is valid");
     prepare(&sc, "t.toml", src, measure, false).expect("estimable")
 }
@@ -40,7 +40,7 @@ fn every_for(p: f64) -> f64 {
     (4.5 * r * r * t / p).cbrt().round()
 }
 
-fn options(trials: u64, seed: u64) -> Options {
+pub(super) fn options(trials: u64, seed: u64) -> Options {
     Options {
         // Never met: every run makes exactly `trials` trials.
         rel_error: 1e-12,
@@ -135,7 +135,7 @@ fn issue_16_agrees_with_crude_monte_carlo_at_1e_3() {
 }
 
 /// 2,048 trials of `p` on 1 and on 3 threads give the same summary.
-fn assert_same_for_any_thread_count(p: &Prepared) {
+pub(super) fn assert_same_for_any_thread_count(p: &Prepared) {
     let run = |threads| {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -165,7 +165,7 @@ fn three_volume(every: &str) -> String {
 
 /// Crude Monte Carlo as `sweep` runs it: (fraction of `n` trials that lost
 /// data, its standard error).
-fn crude(p: &Prepared, seed: u64, n: u64) -> (f64, f64) {
+pub(super) fn crude(p: &Prepared, seed: u64, n: u64) -> (f64, f64) {
     let mut hits = 0u64;
     for t in 0..n {
         let st = simulate(&p.config, trial_seed(seed, t), p.horizon).unwrap();
@@ -177,7 +177,7 @@ fn crude(p: &Prepared, seed: u64, n: u64) -> (f64, f64) {
 
 /// `n` crude trials (seed 3) against 8,192 estimate trials (seed 5): the
 /// difference within 1.96·√(se₁² + se₂²); returns the estimate.
-fn assert_agrees_with_crude(p: &Prepared, n: u64) -> Summary {
+pub(super) fn assert_agrees_with_crude(p: &Prepared, n: u64) -> Summary {
     let (c, se1) = crude(p, 3, n);
     let s = execute(p, &options(8192, 5), &mut |_| {}).unwrap();
     let se2 = (s.ci_high - s.estimate) / 1.959_963_984_540_054;
@@ -270,7 +270,7 @@ fn issue_16_tuned_odds_are_unbiased_against_the_exact_chain() {
         sum += s.estimate;
         sum2 += s.estimate * s.estimate;
         cover += u32::from(s.ci_low <= exact && exact <= s.ci_high);
-        tuned += u32::from(s.tuning.as_ref().is_some_and(|t| t.odds != [1.0; 5]));
+        tuned += u32::from(s.tuning.as_ref().is_some_and(|t| t.odds != [1.0; KINDS]));
     }
     let mean = sum / 100.0;
     let se = ((sum2 / 100.0 - mean * mean) / 99.0).sqrt();

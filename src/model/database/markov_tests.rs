@@ -233,7 +233,9 @@ fn stationary(q: &[Vec<f64>]) -> Vec<f64> {
     (0..n).map(|i| a[i][n] / a[i][i]).collect()
 }
 
-fn scenario(horizon_days: u32) -> String {
+/// The chain's scenario: RDS Multi-AZ, instance crashes only, every timing
+/// exponential (so the chain is exact).
+pub(crate) fn scenario(horizon_days: u32) -> String {
     let exp = |m: f64| format!("{{ dist = \"exponential\", mean = \"{}s\" }}", m as u64);
     format!(
         "name = \"t\"\nhorizon = \"{horizon_days}d\"\n\
@@ -363,7 +365,7 @@ fn letter(s: St) -> usize {
 
 /// Exact (unavailability, failovers per day) from the hand generator, after
 /// checking it against the rule engine's (same states, same rates).
-fn exact(old_resyncs: bool) -> (f64, f64) {
+pub(crate) fn exact(old_resyncs: bool) -> (f64, f64) {
     let q = hand_q(old_resyncs);
     let (states, q2, _, u2, f2) = solve_chain(old_resyncs);
     assert_eq!(states.len(), NAMES.len(), "{states:?}");

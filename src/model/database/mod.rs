@@ -19,7 +19,7 @@
 //! [`Volume`]: crate::model::Volume
 
 #[cfg(test)]
-mod markov_tests;
+pub(crate) mod markov_tests;
 mod model;
 mod state;
 #[cfg(test)]

@@ -17,6 +17,9 @@ pub struct DbModel<'c, O: Observer> {
     db: Db<'c>,
     observer: O,
     name: String,
+    /// `estimate`: the database's failures join the storage's biased timer.
+    biased: bool,
+    stop_at_loss: bool,
 }
 
 impl<'c, O: Observer> DbModel<'c, O> {
@@ -28,7 +31,29 @@ impl<'c, O: Observer> DbModel<'c, O> {
             db: Db::new(cfg, database, O::ENABLED),
             observer,
             name: String::new(),
+            biased: false,
+            stop_at_loss: false,
         }
+    }
+
+    /// Drives every failure process, the storage's and the database's, by
+    /// `plan` on one aggregate timer (SPEC §7; see `volume/outer.rs`).
+    pub fn biased(mut self, plan: crate::model::Biasing) -> Self {
+        self.db.external = true;
+        self.vol = self.vol.biased_with_outer(plan, self.db.outer());
+        self.biased = true;
+        self
+    }
+
+    /// Ends the run at the database's first data loss.
+    pub fn stop_at_first_loss(mut self) -> Self {
+        self.stop_at_loss = true;
+        self
+    }
+
+    /// The likelihood ratio so far (None when not biased).
+    pub fn bias_outcome(&self) -> Option<crate::model::BiasOutcome> {
+        self.vol.bias_outcome()
     }
 
     /// Starts the storage, then the database on the slots after the storage's.
@@ -40,6 +65,9 @@ impl<'c, O: Observer> DbModel<'c, O> {
         self.db.az_changed(self.vol.unreachable_azs(), None);
         self.db
             .settle(eng, self.vol.write_available(), self.vol.read_available());
+        if self.biased {
+            self.vol.bias_step(eng, self.db.outer());
+        }
         self.emit(SimTime::ZERO, Change::Start, None);
     }
 
@@ -151,6 +179,9 @@ impl<O: Observer> Model for DbModel<'_, O> {
         }
         self.db
             .settle(eng, self.vol.write_available(), self.vol.read_available());
+        if self.biased {
+            self.vol.bias_step(eng, self.db.outer());
+        }
         if O::ENABLED {
             if let Some((c, t)) = storage {
                 // RDS: only the AZ events of the storage underneath matter.
@@ -166,5 +197,9 @@ impl<O: Observer> Model for DbModel<'_, O> {
                 self.emit(now, c, i);
             }
         }
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop_at_loss && self.data_loss_events() > 0
     }
 }

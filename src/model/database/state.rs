@@ -14,7 +14,7 @@ use crate::model::config::Process;
 use crate::model::event::{Change, DbEvent, Event};
 use crate::model::sources::{EBS_LOSS, INSTANCE_CRASH, Part, Sources, Timing};
 use crate::model::stats::OutageTracker;
-use crate::model::{Config, ScriptedKind};
+use crate::model::{Config, Outer, ScriptedKind};
 use crate::time::SimTime;
 
 /// The volume's order class for events that are neither scripted (0) nor
@@ -110,6 +110,9 @@ pub(super) struct Db<'c> {
     pub changes: Vec<(Change, Option<usize>)>,
     record: bool,
     pub fault: Option<EngineError>,
+    /// `estimate`: the failure processes run on the storage's aggregate
+    /// timer (see [`Db::outer`]), not on their own.
+    pub external: bool,
 }
 
 impl<'c> Db<'c> {
@@ -152,6 +155,7 @@ impl<'c> Db<'c> {
             changes: Vec::new(),
             record,
             fault: None,
+            external: false,
         }
     }
 
@@ -235,6 +239,38 @@ impl<'c> Db<'c> {
     /// Instances up.
     pub fn instances_up(&self) -> usize {
         (0..self.inst.len()).filter(|&i| self.up(i)).count()
+    }
+
+    /// The failure targets for `estimate`'s aggregate timer: up instances
+    /// (crash processes run), present RDS volumes (loss processes run), and
+    /// whether everything is at rest.
+    pub fn outer(&self) -> Outer {
+        let n = self.inst.len();
+        let mut o = Outer {
+            instances: n as u32,
+            crash_slot: self.slot(0, CRASH_PROC).0,
+            ebs_slot: self.slot(0, EBS_PROC).0,
+            stride: PER_INSTANCE,
+            ..Outer::default()
+        };
+        for (i, x) in self.inst.iter().enumerate() {
+            if self.up(i) {
+                o.crashable |= 1 << i;
+            }
+            if x.present && self.design.is_rds() {
+                o.losable |= 1 << i;
+            }
+        }
+        o.resting = self.phase == Phase::Serving
+            && self.failover.is_none()
+            && self.restart == Restart::Idle
+            && self.restore_az.is_none()
+            && self
+                .inst
+                .iter()
+                .all(|x| !x.crashed && x.present && x.in_sync && !x.resyncing)
+            && (0..n).all(|i| self.up(i));
+        o
     }
 
     // ----- clocks ---------------------------------------------------------
@@ -610,6 +646,9 @@ impl<'c> Db<'c> {
     /// Crash processes run while their instance is up, EBS processes while
     /// the volume exists; a timer is drawn afresh each time its target is back.
     fn arm<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>) {
+        if self.external {
+            return;
+        }
         let db: &'c Database = self.db;
         let ebs = if self.design.is_rds() {
             db.ebs_loss.as_ref()

@@ -23,6 +23,7 @@
 
 use super::fleet::{CRASH_PROC, Fleet, LOSS_PROC};
 use super::focus::Focus;
+pub use super::outer::Outer;
 use super::{OTHER, Volume, low_bits};
 use crate::engine::{Engine, EventQueue, Slot};
 use crate::model::event::{Event, Observer};
@@ -71,21 +72,14 @@ impl Biasing {
     };
 }
 
-/// Process kinds of the aggregate timer, in the order targets are chosen.
-pub const KINDS: usize = 5;
+/// Process kinds of the aggregate timer, in the order targets are chosen:
+/// the storage's five, then a database's instance crashes and EBS losses.
+pub const KINDS: usize = 7;
 /// Their `[failures]` names.
-pub const KIND_NAMES: [&str; KINDS] = [
-    "node_crash",
-    "node_loss",
-    "az_outage",
-    "az_loss",
-    "rack_outage",
-];
-const NODE_CRASH: usize = 0;
-const NODE_LOSS: usize = 1;
-const AZ_OUTAGE: usize = 2;
-const AZ_LOSS: usize = 3;
-const RACK: usize = 4;
+pub use crate::model::sources::KIND_NAMES;
+use crate::model::sources::{
+    AZ_LOSS, AZ_OUTAGE, EBS_LOSS, INSTANCE_CRASH, NODE_CRASH, NODE_LOSS, RACK_OUTAGE as RACK,
+};
 
 /// The trial's biasing state.
 pub(super) struct BiasState {
@@ -125,6 +119,10 @@ pub(super) struct BiasState {
     /// and the sum of their exposures.
     picks: [u32; KINDS],
     exposure: [f64; KINDS],
+    /// A database above: its targets as last handed over (see `outer.rs`);
+    /// the timer is then redrawn by [`Volume::bias_step`] after the
+    /// database has settled, not at the end of the storage's own step.
+    outer: Option<Outer>,
 }
 
 impl BiasState {
@@ -148,6 +146,10 @@ impl BiasState {
         let rate = |p: &Option<crate::model::Process>| {
             p.as_ref().map_or(0.0, |p| 1.0 / p.every.mean_secs())
         };
+        let db = cfg.database.as_ref();
+        let ebs = db
+            .filter(|d| d.design.is_rds())
+            .and_then(|d| d.ebs_loss.clone());
         BiasState {
             plan,
             rates: [
@@ -156,6 +158,8 @@ impl BiasState {
                 rate(&f.az_outage),
                 rate(&f.az_loss),
                 rate(&f.rack_outage),
+                rate(&db.and_then(|d| d.instance_crash.clone())),
+                rate(&ebs),
             ],
             log_w: 0.0,
             rate: 0.0,
@@ -174,6 +178,7 @@ impl BiasState {
             pick_exposure: None,
             picks: [0; KINDS],
             exposure: [0.0; KINDS],
+            outer: None,
         }
     }
 }
@@ -234,8 +239,30 @@ impl<'c, O: Observer> Volume<'c, O> {
         })
     }
 
+    /// As [`Volume::biased`] under a database whose failure processes join
+    /// the aggregate timer: the database calls [`Volume::bias_step`] after
+    /// every event (and after its start) with its targets.
+    pub fn biased_with_outer(mut self, plan: Biasing, outer: Outer) -> Self {
+        let mut b = BiasState::new(plan, self.cfg);
+        b.outer = Some(outer);
+        self.bias = Some(Box::new(b));
+        self
+    }
+
+    /// Under a database: settles the interval that just ended and redraws
+    /// the aggregate timer with the database's targets as they are now.
+    pub fn bias_step<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>, outer: Outer) {
+        let Some(mut b) = self.bias.take() else {
+            return;
+        };
+        self.settle_bias(eng, &mut b);
+        b.outer = Some(outer);
+        self.redraw(eng, &mut b);
+        self.bias = Some(b);
+    }
+
     /// `after_event` under a plan: give-up timers as usual, then the
-    /// aggregate failure timer.
+    /// aggregate failure timer (under a database, later: `bias_step`).
     #[cold]
     pub(super) fn after_event_biased<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>) {
         let Some(mut b) = self.bias.take() else {
@@ -246,6 +273,13 @@ impl<'c, O: Observer> Volume<'c, O> {
             if let Some(rda) = &self.cfg.replace_down_after {
                 self.arm_give_ups(eng, rda);
             }
+        }
+        if b.outer.is_some() {
+            self.fleet.clear_dirty();
+            self.fleet.azs_dirty = false;
+            self.fleet.dirty_racks.clear();
+            self.bias = Some(b);
+            return;
         }
         self.settle_bias(eng, &mut b);
         if b.plan.focus && self.pgs.len() > 1 {
@@ -259,7 +293,10 @@ impl<'c, O: Observer> Volume<'c, O> {
     }
 
     /// The slot and event of failure `kind` on target `i`.
-    fn failure_event(&self, kind: usize, i: usize) -> (Slot, Event) {
+    fn failure_event(&self, kind: usize, i: usize, outer: Option<&Outer>) -> (Slot, Event) {
+        if let (INSTANCE_CRASH | EBS_LOSS, Some(o)) = (kind, outer) {
+            return o.event(kind, i);
+        }
         match kind {
             NODE_CRASH => (
                 Fleet::node_slot(i, CRASH_PROC),
@@ -274,8 +311,18 @@ impl<'c, O: Observer> Volume<'c, O> {
 
     /// Whether the timer of failure `kind` on `i` is still pending (its
     /// firing clears the armed flag, in `apply.rs`).
-    fn failure_armed(&self, kind: usize, i: usize) -> bool {
+    fn failure_armed<Q: EventQueue<Event>>(
+        &self,
+        eng: &Engine<Event, Q>,
+        kind: usize,
+        i: usize,
+        outer: Option<&Outer>,
+    ) -> bool {
         match kind {
+            // The database's slots hold nothing else while biased.
+            INSTANCE_CRASH | EBS_LOSS => {
+                outer.is_some_and(|o| eng.time_of(o.event(kind, i).0).is_some())
+            }
             NODE_CRASH => self.fleet.armed(i, CRASH_PROC as usize),
             NODE_LOSS => self.fleet.armed(i, LOSS_PROC as usize),
             AZ_OUTAGE => self.fleet.az_armed[0] & (1 << i) != 0,
@@ -286,6 +333,7 @@ impl<'c, O: Observer> Volume<'c, O> {
 
     fn set_failure_armed(&mut self, kind: usize, i: usize, on: bool) {
         match kind {
+            INSTANCE_CRASH | EBS_LOSS => {}
             NODE_CRASH | NODE_LOSS => self.fleet.set_armed(i, kind, on),
             AZ_OUTAGE | AZ_LOSS => {
                 let m = &mut self.fleet.az_armed[kind - AZ_OUTAGE];
@@ -297,7 +345,7 @@ impl<'c, O: Observer> Volume<'c, O> {
 
     /// Eligible targets per kind: up nodes, reachable AZs, racks not down
     /// (with a focus, only the focus PG's nodes and racks).
-    fn eligible(&self, focus: Option<&Focus>) -> [usize; KINDS] {
+    fn eligible(&self, focus: Option<&Focus>, outer: Option<&Outer>) -> [usize; KINDS] {
         let azs = self.fleet.az_until.len();
         let az_up = (low_bits(azs) & !self.fleet.az_dark).count_ones() as usize;
         let (nodes, racks) = match focus {
@@ -318,11 +366,21 @@ impl<'c, O: Observer> Volume<'c, O> {
                 self.fleet.rack_dark.iter().filter(|d| !**d).count(),
             ),
         };
-        [nodes, nodes, az_up, az_up, racks]
+        let (crash, ebs) = outer.map_or((0, 0), |o| (o.count(INSTANCE_CRASH), o.count(EBS_LOSS)));
+        [nodes, nodes, az_up, az_up, racks, crash, ebs]
     }
 
     /// The `k`-th eligible target of `kind`.
-    fn nth_target(&self, kind: usize, k: usize, focus: Option<&Focus>) -> usize {
+    fn nth_target(
+        &self,
+        kind: usize,
+        k: usize,
+        focus: Option<&Focus>,
+        outer: Option<&Outer>,
+    ) -> usize {
+        if let (INSTANCE_CRASH | EBS_LOSS, Some(o)) = (kind, outer) {
+            return o.nth(kind, k);
+        }
         let found = match (kind, focus) {
             (AZ_OUTAGE | AZ_LOSS, _) => (0..self.fleet.az_until.len())
                 .filter(|&a| self.fleet.az_reachable(a))
@@ -356,9 +414,10 @@ impl<'c, O: Observer> Volume<'c, O> {
         let dt = (now.0 - b.since.0) as f64 / 1e6;
         b.exc_log_l -= (b.rate - b.biased) * dt;
         if let Some((kind, i)) = b.pick.take() {
-            if self.failure_armed(kind, i) {
+            let outer = b.outer.as_ref();
+            if self.failure_armed(eng, kind, i, outer) {
                 self.set_failure_armed(kind, i, false);
-                eng.cancel(self.failure_event(kind, i).0);
+                eng.cancel(self.failure_event(kind, i, outer).0);
                 if let Some((lambda, left)) = b.forced.take() {
                     // A truncated draw on [0, T) survived d: its survival
                     // ratio is (1 − e^{−ΛT}) / (1 − e^{−Λ(T − d)}) (d < T).
@@ -398,7 +457,9 @@ impl<'c, O: Observer> Volume<'c, O> {
         focus: Option<&Focus>,
     ) {
         let now = eng.now();
-        let counts = self.eligible(focus);
+        let outer = b.outer;
+        let outer = outer.as_ref();
+        let counts = self.eligible(focus, outer);
         let mut total = 0.0;
         let mut pairs = 0usize;
         // Σ odds·count: the biased split's total.
@@ -426,7 +487,8 @@ impl<'c, O: Observer> Volume<'c, O> {
                 let next = eng.next_time();
                 let all_up = counts[NODE_CRASH] == self.fleet.nodes.len()
                     && azs_up
-                    && counts[RACK] == self.fleet.rack_dark.len();
+                    && counts[RACK] == self.fleet.rack_dark.len()
+                    && outer.is_none_or(Outer::quiet);
                 (all_up && next.is_none(), next)
             }
         };
@@ -502,7 +564,7 @@ impl<'c, O: Observer> Volume<'c, O> {
             x -= block;
         }
         let Some((kind, idx)) = pick else { return };
-        let target = self.nth_target(kind, idx, focus);
+        let target = self.nth_target(kind, idx, focus, outer);
         // ln λᵢ/λ′ᵢ under the BFB law, whichever law drew it: λ′ᵢ =
         // Λ′·oddsᵢ/Σ odds (balanced) or Λ′λᵢ/Λ (exactly Λ/Λ′ = 1 when
         // unbiased).
@@ -522,7 +584,7 @@ impl<'c, O: Observer> Volume<'c, O> {
         });
         b.pick = Some((kind, target));
         self.set_failure_armed(kind, target, true);
-        let (slot, ev) = self.failure_event(kind, target);
+        let (slot, ev) = self.failure_event(kind, target, outer);
         self.after(eng, slot, delay, OTHER, ev);
     }
 }

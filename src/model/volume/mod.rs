@@ -21,6 +21,7 @@ mod bias;
 mod fleet;
 mod flip;
 mod focus;
+mod outer;
 pub mod placement;
 mod repair;
 mod rules;
@@ -37,7 +38,7 @@ use crate::time::SimTime;
 use fleet::Fleet;
 use repair::RepairQueue;
 
-pub use bias::{BiasOutcome, Biasing, KIND_NAMES, KINDS};
+pub use bias::{BiasOutcome, Biasing, KIND_NAMES, KINDS, Outer};
 
 /// A replica's data, as `set_data` records it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
