@@ -305,6 +305,12 @@ pub struct EstimateArgs {
     /// failure), without the pilot runs that tune the odds per process kind.
     #[arg(long)]
     pub no_tune: bool,
+    /// Estimate the scenario as this database design runs it, as `compare`
+    /// does (aurora, rds-single-az, rds-multi-az, rds-multi-az-cluster):
+    /// its `[database.<design>]` timings or the defaults; what it has no
+    /// target for is left out and listed.
+    #[arg(long, value_name = "DESIGN")]
+    pub design: Option<String>,
     /// Also draw an SVG of the running estimate and its 95 % interval after
     /// each batch.
     #[arg(long, value_name = "FILE.svg")]

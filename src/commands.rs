@@ -383,6 +383,7 @@ fn analyze_cmd(a: AnalyzeArgs) -> Result<String, Error> {
 
 /// `estimate` (SPEC §7): thin over `analysis::estimate`.
 fn estimate_cmd(a: EstimateArgs) -> Result<String, Error> {
+    use crate::analysis::compare;
     use crate::analysis::estimate::{self, Measure};
     let measure = match a.measure.as_str() {
         "write_unavailability" => Measure::WriteUnavailability,
@@ -401,7 +402,7 @@ fn estimate_cmd(a: EstimateArgs) -> Result<String, Error> {
     if !(a.rel_error > 0.0 && a.rel_error < 1.0) {
         return Err(Error::flag("--rel-error", "must lie in (0, 1), e.g. 0.1"));
     }
-    let sc = match load(&a.scenario) {
+    let sc = match load_any(&a.scenario) {
         // A long-run measure needs no horizon in the file.
         Err(Error::Input(e))
             if measure == Measure::WriteUnavailability
@@ -416,9 +417,38 @@ fn estimate_cmd(a: EstimateArgs) -> Result<String, Error> {
         }
         r => r?,
     };
+    // As `compare` runs a design: what it has no target for is skipped.
+    let (sc, skipped) = match a.design.as_deref() {
+        Some(d) => {
+            // compare's messages name its --designs.
+            let ours = |e: Error| match e {
+                Error::Input(mut i) if i.path == "--designs" => {
+                    i.path = "--design".into();
+                    i.message = i.message.replace(", comma-separated", "");
+                    Error::Input(i)
+                }
+                e => e,
+            };
+            let design = match compare::parse_designs(Some(d)).map_err(ours)?.as_slice() {
+                [one] => *one,
+                _ => return Err(Error::flag("--design", "takes one design")),
+            };
+            let e = compare::entry(&sc, design).map_err(ours)?;
+            let mut sc = sc;
+            sc.config = e.config;
+            (sc, e.skipped)
+        }
+        None => {
+            if let Some(e) = sc.config.design_mismatch() {
+                return Err(e.clone().into());
+            }
+            (sc, Vec::new())
+        }
+    };
     let path = a.scenario.scenario.display().to_string();
     let src = std::fs::read_to_string(&a.scenario.scenario).unwrap_or_default();
-    let prepared = estimate::prepare(&sc, &path, &src, measure, a.approx)?;
+    let mut prepared = estimate::prepare(&sc, &path, &src, measure, a.approx)?;
+    prepared.add_left_out(skipped);
     let outputs: Vec<(&'static str, &Path, Format)> =
         (a.plot.iter().map(|p| ("--plot", p.as_path(), Format::Svg))).collect();
     let mut files = open_outputs(&outputs, &[a.scenario.scenario.as_path()])?;

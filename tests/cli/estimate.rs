@@ -290,3 +290,48 @@ fn issue_16_plot_draws_the_running_estimate_and_a_failed_run_leaves_no_file() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!bad.exists());
 }
+
+#[test]
+fn issue_16_design_estimates_the_scenario_as_compare_runs_it() {
+    // An EBS loss process on an Aurora scenario is an error for `run` and
+    // `estimate`, but `--design` runs the scenario as `compare` does and
+    // lists what the design has no target for. RDS Single-AZ with EBS
+    // losses every 700 y and nothing else that can lose data: 1 − e^{−1/700}
+    // exactly (zero variance, see above).
+    let text = format!(
+        "{}[database]\ndesign = \"aurora\"\n[failures.ebs_loss]\nevery = \"700y\"\n",
+        three("1y")
+    );
+    refused(&text, &[], &["failures.ebs_loss", "no EBS volumes"]);
+    let (code, out, err) = estimate(&text, &["--design", "rds-single-az", "--json"]);
+    assert_eq!(code, Some(0), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["design"], "rds-single-az");
+    let exact = -(-1.0f64 / 700.0).exp_m1();
+    let est = v["estimate"].as_f64().unwrap();
+    assert!((est - exact).abs() <= 1e-12 * exact, "{est} vs {exact}");
+    // As Aurora it is the storage's estimate, the EBS process left out.
+    let (code, out, _) = estimate(
+        &text,
+        &["--design", "aurora", "--json", "--max-trials", "1024"],
+    );
+    assert_eq!(code, Some(0));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let left: Vec<&str> = (v["left_out"].as_array().unwrap().iter())
+        .map(|x| x.as_str().unwrap())
+        .collect();
+    assert!(
+        left.iter().any(|x| x.starts_with("failures.ebs_loss")),
+        "{left:?}"
+    );
+    refused(
+        &text,
+        &["--design", "rds"],
+        &["--design", "unknown design `rds`"],
+    );
+    refused(
+        &text,
+        &["--design", "aurora,rds-multi-az"],
+        &["--design", "takes one design"],
+    );
+}

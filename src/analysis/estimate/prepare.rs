@@ -39,6 +39,23 @@ pub struct Prepared {
     pub left_out: Vec<String>,
 }
 
+impl Prepared {
+    /// Adds what a design run (`--design`) skipped, unless already listed
+    /// (by its key, the text before the first space).
+    pub fn add_left_out(&mut self, skipped: Vec<String>) {
+        for x in skipped {
+            let key = x.split(' ').next().unwrap_or_default();
+            if !self
+                .left_out
+                .iter()
+                .any(|y| y.split(' ').next() == Some(key))
+            {
+                self.left_out.push(x);
+            }
+        }
+    }
+}
+
 /// The line (1-based) of `[failures.NAME]` or `[[events]]` in `src`.
 fn line_of(src: &str, header: &str) -> Option<usize> {
     src.lines()
