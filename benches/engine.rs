@@ -14,14 +14,20 @@
 //!   recover only), and our model on the same set-up ([`volume_scenario`]),
 //!   in segment updates (a node event updates each segment on the node).
 //!
+//! - `timeline/*`: the baseline run streaming its `--timeline` CSV into a
+//!   file in a temporary folder (atomic file, sync and rename included, as
+//!   the CLI does), against the same run without a timeline.
+//!
 //! After criterion, ratio tables: each run against the anchor, and the
 //! volume model against `fleet_loop` over ~2 M node events, alternating them
 //! 7 times and taking medians of events/s (segment updates/s), so load on
 //! the machine affects both sides alike.
 
-use aurora_sim::analysis::run::simulate;
+use aurora_sim::analysis::run::{simulate, simulate_observed};
 use aurora_sim::engine::{Engine, EventQueue, HeapQueue, Model, Slot, SlotHeap};
 use aurora_sim::model::{Placement, Storage};
+use aurora_sim::output::file::{AtomicFile, Format, OutputPath};
+use aurora_sim::output::timeline::TimelineCsv;
 use aurora_sim::scenario::{Overrides, Scenario, load, parse};
 use aurora_sim::time::{SimTime, parse_duration};
 use criterion::{Criterion, Throughput};
@@ -293,6 +299,25 @@ fn events_per_s(sc: &Scenario) -> f64 {
     st.events_processed as f64 / t.elapsed().as_secs_f64()
 }
 
+/// Seconds for one run of `sc` writing its timeline to `dir/timeline.csv`
+/// as `run --timeline` does.
+fn timeline_run_s(sc: &Scenario, dir: &Path) -> f64 {
+    let t = Instant::now();
+    let target = OutputPath::check("--timeline", &dir.join("timeline.csv"), Format::Any, &[])
+        .expect("temp folder");
+    let file = AtomicFile::create(&target).expect("temp file");
+    let tl = TimelineCsv::for_config(&sc.config, file);
+    let (_, tl) = simulate_observed::<_, SlotHeap<_>>(&sc.config, sc.seed, sc.horizon, tl).unwrap();
+    tl.finish().expect("written").commit().expect("renamed");
+    t.elapsed().as_secs_f64()
+}
+
+fn plain_run_s(sc: &Scenario) -> f64 {
+    let t = Instant::now();
+    black_box(simulate(&sc.config, sc.seed, sc.horizon).unwrap());
+    t.elapsed().as_secs_f64()
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -358,6 +383,29 @@ fn main() {
         });
         g.finish();
     }
+    let tl_dir = tempfile::tempdir().expect("temp folder");
+    // 10,000 years of baseline: ~275 k events, ~28 MB of CSV per run.
+    let tl_scenario = runs
+        .iter()
+        .find(|(name, _)| *name == "baseline-100000y")
+        .map(|(_, sc)| {
+            let mut sc = sc.clone();
+            sc.horizon = parse_duration("10000y").unwrap();
+            sc
+        })
+        .expect("baseline run");
+    {
+        let sc = &tl_scenario;
+        let mut g = c.benchmark_group("timeline");
+        g.sample_size(10);
+        g.bench_function("baseline-10000y-plain", |b| {
+            b.iter(|| black_box(simulate(&sc.config, sc.seed, sc.horizon).unwrap()))
+        });
+        g.bench_function("baseline-10000y-file", |b| {
+            b.iter(|| timeline_run_s(sc, tl_dir.path()))
+        });
+        g.finish();
+    }
     c.final_summary();
 
     println!("\nratio to the anchor (heap_loop), alternating, median of 7:");
@@ -377,6 +425,27 @@ fn main() {
         }
         let (o, a) = (median(ours), median(anchor));
         println!("{name:<22} {o:>12.0} {a:>12.0} {:>7.3}", o / a);
+    }
+
+    if wanted("baseline-10000y") {
+        println!(
+            "\ntimeline: a run writing --timeline to a file against the plain run, alternating, median of 7:"
+        );
+        println!(
+            "{:<22} {:>12} {:>12} {:>7}",
+            "run", "timeline s", "plain s", "ratio"
+        );
+        let (mut with, mut without) = (Vec::new(), Vec::new());
+        for _ in 0..7 {
+            without.push(plain_run_s(&tl_scenario));
+            with.push(timeline_run_s(&tl_scenario, tl_dir.path()));
+        }
+        let (w, p) = (median(with), median(without));
+        println!(
+            "{:<22} {w:>12.4} {p:>12.4} {:>7.2}",
+            "baseline-10000y",
+            w / p
+        );
     }
 
     if !wanted("volume-64tib") {

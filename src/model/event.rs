@@ -1,7 +1,9 @@
 //! The model's events, the state changes it reports, and the observer that
 //! receives timeline rows.
 
+use super::Config;
 use crate::time::SimTime;
+use std::borrow::Cow;
 
 /// One event of the volume. Node, rack and AZ payloads are fleet indices;
 /// replica payloads are replica ids `pg × V + slot`.
@@ -121,6 +123,9 @@ pub enum Change {
 }
 
 impl Change {
+    /// The number of kinds (for tables indexed by `change as usize`).
+    pub const COUNT: usize = Change::Detected as usize + 1;
+
     /// The timeline spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -170,14 +175,31 @@ pub enum Target {
     Instance(usize),
 }
 
+impl Target {
+    /// The timeline name: a node, AZ, rack or instance name, or empty for
+    /// the group.
+    pub fn name(self, cfg: &Config) -> Cow<'_, str> {
+        match self {
+            Target::Group => "".into(),
+            Target::Node(n) => cfg.storage.node_names[n].as_str().into(),
+            Target::Az(a) => cfg.layout.azs[a].as_str().into(),
+            Target::Rack(g) => cfg.storage.rack_name(&cfg.layout.azs, g).into(),
+            Target::Instance(i) => format!("instance-{}", i + 1).into(),
+        }
+    }
+}
+
 /// One timeline row: the state right after a change.
 pub struct Row<'a> {
     /// When.
     pub time: SimTime,
     /// What.
     pub change: Change,
-    /// Node or AZ name, or empty for the group.
-    pub target: &'a str,
+    /// What it applies to, named by [`Target::name`] with `cfg` (observers
+    /// that cache rendered names key them by the target, not the text).
+    pub target: Target,
+    /// The configuration the target's name comes from.
+    pub cfg: &'a Config,
     /// Replicas up (C or S).
     pub up: usize,
     /// Replicas up and current (C).
@@ -198,8 +220,10 @@ pub struct VolumeRow<'a> {
     pub time: SimTime,
     /// What.
     pub change: Change,
-    /// Node, rack or AZ name, or empty.
-    pub target: &'a str,
+    /// What it applies to, named by [`Target::name`] with `cfg`.
+    pub target: Target,
+    /// The configuration the target's name comes from.
+    pub cfg: &'a Config,
     /// Every PG has write quorum.
     pub write_available: bool,
     /// Every PG has read quorum.

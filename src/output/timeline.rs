@@ -2,7 +2,7 @@
 //! streamed to a writer as the run goes, so memory stays bounded however long
 //! the run is.
 
-use crate::model::{Change, Config, DbRow, Observer, Row, VolumeRow};
+use crate::model::{Change, Config, DbRow, Observer, Row, Target, VolumeRow};
 use crate::time::{SimTime, US_PER_S};
 use std::io::Write;
 
@@ -46,15 +46,40 @@ pub const DB_COLUMNS: [&str; 9] = [
     "data_loss_events",
 ];
 
+/// Bytes gathered before one `write_all` to the writer: large enough that
+/// the file's own buffer is bypassed (its `write_all` passes a slice larger
+/// than itself straight to the file), small enough to keep memory bounded.
+const CHUNK: usize = 1 << 20;
+
+/// Room kept free past the end of a row in progress, so that padded pieces
+/// can be copied whole (a fixed-size copy is two stores; a variable one is a
+/// `memcpy` call).
+const PAD: usize = 64;
+
+/// The rendered `event,target,` of one (change, target) pair, padded to at
+/// least [`PAD`] bytes.
+struct Piece {
+    bytes: Box<[u8]>,
+    len: usize,
+}
+
 /// Writes timeline rows as CSV to `W` (a file, or a `Vec<u8>` in tests).
 ///
-/// Rows are formatted into one reused line buffer with no allocation per
-/// row. The bytes are those of the `csv` crate's writer with its defaults
-/// (fields quoted only when they hold `,`, `"`, CR or LF), which this file
-/// used before and which the tests compare against.
+/// Rows are formatted straight into one output chunk of [`CHUNK`] bytes,
+/// written out whole when full, with no allocation per row; each
+/// `event,target,` prefix is rendered once per (change, target) pair. The
+/// bytes are those of the `csv` crate's writer with its defaults (fields
+/// quoted only when they hold `,`, `"`, CR or LF), which this file used
+/// before and which the tests compare against.
 pub struct TimelineCsv<W: Write = Vec<u8>> {
     out: W,
-    line: Vec<u8>,
+    /// The chunk: `buf[..pos]` is written, the rest is scratch.
+    buf: Box<[u8]>,
+    pos: usize,
+    /// Per target kind (group, node, AZ, rack, instance): index × Change::COUNT +
+    /// change → 1 + the piece's index in `pieces`, or 0 if not rendered yet.
+    index: [Vec<u32>; 5],
+    pieces: Vec<Piece>,
     error: Option<std::io::Error>,
 }
 
@@ -93,25 +118,30 @@ impl<W: Write> TimelineCsv<W> {
     }
 
     fn with_header<'h>(header: impl Iterator<Item = &'h str>, out: W) -> Self {
-        let mut tl = TimelineCsv {
-            out,
-            line: Vec::with_capacity(256),
-            error: None,
-        };
+        let mut line = Vec::new();
         for (i, h) in header.enumerate() {
             if i > 0 {
-                tl.line.push(b',');
+                line.push(b',');
             }
-            push_field(&mut tl.line, h);
+            push_field(&mut line, h);
         }
-        tl.line.push(b'\n');
-        tl.emit();
+        line.push(b'\n');
+        let mut tl = TimelineCsv {
+            out,
+            buf: vec![0; CHUNK + PAD].into_boxed_slice(),
+            pos: 0,
+            index: Default::default(),
+            pieces: Vec::new(),
+            error: None,
+        };
+        tl.put_var(&line);
         tl
     }
 
     /// The writer back, or the first write error (after which nothing more
     /// was written).
     pub fn finish(mut self) -> std::io::Result<W> {
+        self.flush_chunk();
         match self.error.take() {
             Some(e) => Err(e),
             None => {
@@ -121,13 +151,178 @@ impl<W: Write> TimelineCsv<W> {
         }
     }
 
-    fn emit(&mut self) {
+    /// Writes the chunk out (unless an earlier write failed) and empties it.
+    fn flush_chunk(&mut self) {
         if self.error.is_none()
-            && let Err(e) = self.out.write_all(&self.line)
+            && self.pos > 0
+            && let Err(e) = self.out.write_all(&self.buf[..self.pos])
         {
             self.error = Some(e);
         }
-        self.line.clear();
+        self.pos = 0;
+    }
+
+    /// Makes room for a row of at most `n` bytes (plus [`PAD`]): `false`
+    /// after a write error, when nothing more is written.
+    #[inline]
+    fn room(&mut self, n: usize) -> bool {
+        if self.pos + n > CHUNK {
+            self.flush_chunk();
+            if n > CHUNK {
+                // Wider than a chunk (thousands of replicas): grow this once.
+                let mut b = vec![0; n + PAD].into_boxed_slice();
+                b[..self.pos].copy_from_slice(&self.buf[..self.pos]);
+                self.buf = b;
+            }
+        }
+        self.error.is_none()
+    }
+
+    /// Appends any bytes, growing the chunk if it must.
+    fn put_var(&mut self, b: &[u8]) {
+        if self.room(b.len()) {
+            self.buf[self.pos..self.pos + b.len()].copy_from_slice(b);
+            self.pos += b.len();
+        }
+    }
+
+    #[inline]
+    fn put_byte(&mut self, b: u8) {
+        self.buf[self.pos] = b;
+        self.pos += 1;
+    }
+
+    /// `true,` or `false,` (padded copies of 8 bytes).
+    #[inline]
+    fn put_flag(&mut self, x: bool) {
+        let (bytes, n) = if x {
+            (*b"true,\0\0\0", 5)
+        } else {
+            (*b"false,\0\0", 6)
+        };
+        self.buf[self.pos..self.pos + 8].copy_from_slice(&bytes);
+        self.pos += n;
+    }
+
+    /// An unsigned decimal: up to eight digits at a time in 32-bit
+    /// arithmetic (µs times run to 13 digits of seconds).
+    #[inline]
+    fn put_num(&mut self, v: u64) {
+        const E8: u64 = 100_000_000;
+        if v < 10 {
+            self.put_byte(b'0' + v as u8);
+            return;
+        }
+        let (top, rest) = if v < E8 {
+            (v as u32, None)
+        } else if v < E8 * E8 {
+            ((v / E8) as u32, Some((None, (v % E8) as u32)))
+        } else {
+            let (hi, lo) = (v / E8, (v % E8) as u32);
+            ((hi / E8) as u32, Some((Some((hi % E8) as u32), lo)))
+        };
+        let n = top.ilog10() as usize + 1;
+        put_digits(&mut self.buf[self.pos..self.pos + n], top);
+        self.pos += n;
+        if let Some((mid, lo)) = rest {
+            if let Some(mid) = mid {
+                put_digits(&mut self.buf[self.pos..self.pos + 8], mid);
+                self.pos += 8;
+            }
+            put_digits(&mut self.buf[self.pos..self.pos + 8], lo);
+            self.pos += 8;
+        }
+    }
+
+    /// Exact decimal seconds, as [`super::secs_exact`] formats them.
+    #[inline]
+    fn put_secs(&mut self, t: SimTime) {
+        let (s, us) = (t.0 / US_PER_S, t.0 % US_PER_S);
+        self.put_num(s);
+        if us != 0 {
+            let frac = &mut self.buf[self.pos..self.pos + 7];
+            frac[0] = b'.';
+            put_digits(&mut frac[1..], us as u32);
+            let mut keep = 7;
+            let mut rest = us;
+            while rest % 10 == 0 {
+                rest /= 10;
+                keep -= 1;
+            }
+            self.pos += keep;
+        }
+    }
+
+    /// The index in `pieces` of the rendered `event,target,` of this pair,
+    /// rendering it the first time.
+    #[inline]
+    fn piece(&mut self, change: Change, target: Target, cfg: &Config) -> usize {
+        let (kind, i) = match target {
+            Target::Group => (0, 0),
+            Target::Node(n) => (1, n),
+            Target::Az(a) => (2, a),
+            Target::Rack(g) => (3, g),
+            Target::Instance(i) => (4, i),
+        };
+        let slot = i * Change::COUNT + change as usize;
+        let index = &mut self.index[kind];
+        if index.len() <= slot {
+            index.resize(slot + 1, 0);
+        }
+        if index[slot] == 0 {
+            let mut b = change.as_str().as_bytes().to_vec();
+            b.push(b',');
+            push_field(&mut b, &target.name(cfg));
+            b.push(b',');
+            let len = b.len();
+            b.resize(len.max(PAD), 0);
+            self.pieces.push(Piece {
+                bytes: b.into_boxed_slice(),
+                len,
+            });
+            index[slot] = self.pieces.len() as u32;
+        }
+        index[slot] as usize - 1
+    }
+
+    /// Makes room for `time_s,event,target,` (with this piece) and `rest`
+    /// more bytes, then appends the head: `false` after a write error.
+    #[inline]
+    fn head(&mut self, time: SimTime, piece: usize, rest: usize) -> bool {
+        // 20 digits, a point and 6 for the seconds; the separator.
+        if !self.room(28 + self.pieces[piece].len + rest) {
+            return false;
+        }
+        self.put_secs(time);
+        self.put_byte(b',');
+        let piece = &self.pieces[piece];
+        if piece.len <= PAD {
+            self.buf[self.pos..self.pos + PAD].copy_from_slice(&piece.bytes[..PAD]);
+        } else {
+            self.buf[self.pos..self.pos + piece.len].copy_from_slice(&piece.bytes);
+        }
+        self.pos += piece.len;
+        true
+    }
+}
+
+/// Writes the decimal digits of `v` to fill `dst` exactly (two at a time).
+#[inline]
+fn put_digits(dst: &mut [u8], mut v: u32) {
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859\
+        6061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
+    let mut i = dst.len();
+    while i >= 2 {
+        let d = (v % 100) as usize * 2;
+        v /= 100;
+        dst[i - 2..i].copy_from_slice(&PAIRS[d..d + 2]);
+        i -= 2;
+    }
+    if i == 1 {
+        dst[0] = b'0' + (v % 10) as u8;
     }
 }
 
@@ -147,105 +342,85 @@ fn push_field(line: &mut Vec<u8>, s: &str) {
     }
 }
 
-/// Appends exact decimal seconds, as [`super::secs_exact`] formats them.
-fn push_secs(line: &mut Vec<u8>, t: SimTime) {
-    let (s, us) = (t.0 / US_PER_S, t.0 % US_PER_S);
-    line.extend_from_slice(itoa::Buffer::new().format(s).as_bytes());
-    if us != 0 {
-        let mut frac = *b".000000";
-        let mut rest = us;
-        for d in frac[1..].iter_mut().rev() {
-            *d = b'0' + (rest % 10) as u8;
-            rest /= 10;
-        }
-        let keep = frac.iter().rposition(|&d| d != b'0').map_or(0, |i| i + 1);
-        line.extend_from_slice(&frac[..keep]);
-    }
-}
-
-/// `true,` or `false,`.
-fn flag(x: bool) -> &'static [u8] {
-    if x { b"true," } else { b"false," }
-}
-
-/// Appends the columns every timeline starts with: `time_s,event,target,`.
-fn push_head(line: &mut Vec<u8>, time: SimTime, change: Change, target: &str) {
-    push_secs(line, time);
-    line.push(b',');
-    line.extend_from_slice(change.as_str().as_bytes());
-    line.push(b',');
-    push_field(line, target);
-    line.push(b',');
-}
-
 impl<W: Write> Observer for TimelineCsv<W> {
     const ENABLED: bool = true;
 
     fn row(&mut self, row: &Row<'_>) {
-        if self.error.is_some() {
+        let piece = self.piece(row.change, row.target, row.cfg);
+        let states = row.states.len();
+        if !self.head(row.time, piece, 2 * 21 + 12 + 21 + 2 * states + 1) {
             return;
         }
-        let mut num = itoa::Buffer::new();
-        let line = &mut self.line;
-        push_head(line, row.time, row.change, row.target);
-        line.extend_from_slice(num.format(row.up).as_bytes());
-        line.push(b',');
-        line.extend_from_slice(num.format(row.current).as_bytes());
-        line.push(b',');
-        line.extend_from_slice(flag(row.write_available));
-        line.extend_from_slice(flag(row.read_available));
-        line.extend_from_slice(num.format(row.data_loss_events).as_bytes());
-        for &c in row.states {
-            line.push(b',');
-            line.push(c);
+        self.put_num(row.up as u64);
+        self.put_byte(b',');
+        self.put_num(row.current as u64);
+        self.put_byte(b',');
+        self.put_flag(row.write_available);
+        self.put_flag(row.read_available);
+        self.put_num(row.data_loss_events);
+        // `,X` per replica, four at a time: each letter moved to the high
+        // byte of a 16-bit lane whose low byte is the comma. The last group
+        // is padded; its excess lands in the free room past the row.
+        for (k, four) in row.states.chunks(4).enumerate() {
+            let mut w = [0u8; 4];
+            w[..four.len()].copy_from_slice(four);
+            let mut x = u32::from_le_bytes(w) as u64;
+            x = (x | x << 16) & 0x0000_FFFF_0000_FFFF;
+            x = (x | x << 8) & 0x00FF_00FF_00FF_00FF;
+            x = x << 8 | 0x002C_002C_002C_002C;
+            let at = self.pos + 8 * k;
+            self.buf[at..at + 8].copy_from_slice(&x.to_le_bytes());
         }
-        line.push(b'\n');
-        self.emit();
+        self.pos += 2 * states;
+        self.put_byte(b'\n');
     }
 
     fn volume_row(&mut self, row: &VolumeRow<'_>) {
-        if self.error.is_some() {
+        let piece = self.piece(row.change, row.target, row.cfg);
+        if !self.head(row.time, piece, 12 + 6 * 21 + 1) {
             return;
         }
-        let mut num = itoa::Buffer::new();
-        let line = &mut self.line;
-        push_head(line, row.time, row.change, row.target);
-        line.extend_from_slice(flag(row.write_available));
-        line.extend_from_slice(flag(row.read_available));
-        for n in [
+        self.put_flag(row.write_available);
+        self.put_flag(row.read_available);
+        for v in [
             row.pgs_write_unavailable,
             row.pgs_read_unavailable,
             row.pgs_degraded,
             row.repairs_running,
             row.repairs_waiting,
         ] {
-            line.extend_from_slice(num.format(n).as_bytes());
-            line.push(b',');
+            self.put_num(v as u64);
+            self.put_byte(b',');
         }
-        line.extend_from_slice(num.format(row.data_loss_events).as_bytes());
-        line.push(b'\n');
-        self.emit();
+        self.put_num(row.data_loss_events);
+        self.put_byte(b'\n');
     }
 
     fn db_row(&mut self, row: &DbRow<'_>) {
-        if self.error.is_some() {
+        let n = 30 + 17 + 2 * row.target.len() + 3 + 2 * 21 + 18 + 21 + 1;
+        if !self.room(n) {
             return;
         }
-        let mut num = itoa::Buffer::new();
-        let line = &mut self.line;
-        push_head(line, row.time, row.change, row.target);
+        self.put_secs(row.time);
+        self.put_byte(b',');
+        let mut head = Vec::with_capacity(64);
+        head.extend_from_slice(row.change.as_str().as_bytes());
+        head.push(b',');
+        push_field(&mut head, row.target);
+        head.push(b',');
+        self.buf[self.pos..self.pos + head.len()].copy_from_slice(&head);
+        self.pos += head.len();
         if let Some(w) = row.writer {
-            line.extend_from_slice(num.format(w).as_bytes());
+            self.put_num(w as u64);
         }
-        line.push(b',');
-        line.extend_from_slice(num.format(row.instances_up).as_bytes());
-        line.push(b',');
-        line.extend_from_slice(flag(row.write_available));
-        line.extend_from_slice(flag(row.read_available));
-        line.extend_from_slice(flag(row.storage_write_available));
-        line.extend_from_slice(num.format(row.data_loss_events).as_bytes());
-        line.push(b'\n');
-        self.emit();
+        self.put_byte(b',');
+        self.put_num(row.instances_up as u64);
+        self.put_byte(b',');
+        self.put_flag(row.write_available);
+        self.put_flag(row.read_available);
+        self.put_flag(row.storage_write_available);
+        self.put_num(row.data_loss_events);
+        self.put_byte(b'\n');
     }
 }
 
@@ -269,7 +444,7 @@ mod tests {
             let mut rec: Vec<String> = vec![
                 secs_exact(row.time),
                 row.change.as_str().to_string(),
-                row.target.to_string(),
+                row.target.name(row.cfg).to_string(),
                 row.up.to_string(),
                 row.current.to_string(),
                 b(row.write_available).to_string(),
@@ -353,12 +528,26 @@ mod tests {
             3_600_000_000,
             u64::MAX,
         ] {
-            line.clear();
-            push_secs(&mut line, SimTime(us));
-            assert_eq!(
-                String::from_utf8(line.clone()).unwrap(),
-                secs_exact(SimTime(us))
-            );
+            let mut tl = TimelineCsv::new(&[]);
+            tl.pos = 0;
+            tl.put_secs(SimTime(us));
+            assert_eq!(&tl.buf[..tl.pos], secs_exact(SimTime(us)).as_bytes());
+        }
+        for v in [
+            0,
+            9,
+            10,
+            99,
+            100,
+            99_999_999,
+            100_000_000,
+            1_000_000_007,
+            u64::MAX,
+        ] {
+            let mut tl = TimelineCsv::new(&[]);
+            tl.pos = 0;
+            tl.put_num(v);
+            assert_eq!(&tl.buf[..tl.pos], v.to_string().as_bytes());
         }
     }
 

@@ -505,25 +505,40 @@ impl<'c, O: Observer> Volume<'c, O> {
         let reach = self.all & !pg.down;
         let (up, cur) = (pg.present & reach, pg.current & reach);
         let quorum = self.cfg.quorum_at(pg.epoch());
+        // The letter of each replica, without branches: R if repairing, else
+        // L if not present, else D if unreachable, else C if current, else S.
+        const LETTER: [u8; 16] = {
+            let mut t = [0u8; 16];
+            let mut i = 0;
+            while i < 16 {
+                t[i] = if i & 1 != 0 {
+                    b'R'
+                } else if i & 2 == 0 {
+                    b'L'
+                } else if i & 4 == 0 {
+                    b'D'
+                } else if i & 8 != 0 {
+                    b'C'
+                } else {
+                    b'S'
+                };
+                i += 1;
+            }
+            t
+        };
+        let (rep, present, current) = (pg.repairing, pg.present, pg.current);
         for (r, letter) in self.letters.iter_mut().enumerate() {
-            let b = bit(r);
-            *letter = if pg.repairing & b != 0 {
-                b'R'
-            } else if pg.present & b == 0 {
-                b'L'
-            } else if reach & b == 0 {
-                b'D'
-            } else if pg.current & b != 0 {
-                b'C'
-            } else {
-                b'S'
-            };
+            let code = (rep >> r & 1)
+                | (present >> r & 1) << 1
+                | (reach >> r & 1) << 2
+                | (current >> r & 1) << 3;
+            *letter = LETTER[code as usize];
         }
-        let target = self.target_name(target);
         let row = Row {
             time,
             change,
-            target: &target,
+            target,
+            cfg: self.cfg,
             up: up.count_ones() as usize,
             current: cur.count_ones() as usize,
             write_available: quorum.write_ok(cur),
@@ -536,11 +551,11 @@ impl<'c, O: Observer> Volume<'c, O> {
 
     /// A §4 volume row: counts after the event.
     fn emit_volume(&mut self, time: SimTime, change: Change, target: Target) {
-        let target = self.target_name(target);
         let row = VolumeRow {
             time,
             change,
-            target: &target,
+            target,
+            cfg: self.cfg,
             write_available: self.pgs_write_down == 0,
             read_available: self.pgs_read_down == 0,
             pgs_write_unavailable: self.pgs_write_down,
@@ -555,14 +570,7 @@ impl<'c, O: Observer> Volume<'c, O> {
 
     /// The timeline name of a change's target.
     pub(crate) fn target_name(&self, target: Target) -> std::borrow::Cow<'c, str> {
-        let cfg: &'c Config = self.cfg;
-        match target {
-            Target::Group => "".into(),
-            Target::Node(n) => cfg.storage.node_names[n].as_str().into(),
-            Target::Az(a) => cfg.layout.azs[a].as_str().into(),
-            Target::Rack(g) => cfg.storage.rack_name(&cfg.layout.azs, g).into(),
-            Target::Instance(i) => format!("instance-{}", i + 1).into(),
-        }
+        target.name(self.cfg)
     }
 }
 
