@@ -121,7 +121,7 @@ pub fn kinds_present(cfg: &Config) -> [bool; KINDS] {
         f.az_loss.is_some(),
         f.rack_outage.is_some(),
         db.is_some_and(|d| d.instance_crash.is_some()),
-        db.is_some_and(|d| d.design.is_rds() && d.ebs_loss.is_some()),
+        db.is_some_and(|d| d.ebs_process().is_some()),
     ]
 }
 

@@ -194,11 +194,7 @@ pub fn prepare(
     // A database's instances crash while up, its RDS volumes are lost
     // while present: all of them in the all-up state.
     let db_rate = cfg.database.as_ref().map_or(0.0, |d| {
-        let ebs = if d.design.is_rds() {
-            rate(&d.ebs_loss)
-        } else {
-            0.0
-        };
+        let ebs = d.ebs_process().map_or(0.0, |p| 1.0 / p.every.mean_secs());
         d.spec.instances.len() as f64 * (rate(&d.instance_crash) + ebs)
     });
     let all_up_rate = nodes * (rate(&f.node_crash) + rate(&f.node_loss))

@@ -178,7 +178,18 @@ pub(super) fn crude(p: &Prepared, seed: u64, n: u64) -> (f64, f64) {
 /// `n` crude trials (seed 3) against 8,192 estimate trials (seed 5): the
 /// difference within 1.96·√(se₁² + se₂²); returns the estimate.
 pub(super) fn assert_agrees_with_crude(p: &Prepared, n: u64) -> Summary {
-    let (c, se1) = crude(p, 3, n);
+    assert_agrees_with_crude_of(p, p, n).0
+}
+
+/// As [`assert_agrees_with_crude`], the crude trials run on `reference`
+/// (e.g. the model before `prepare` left out what cannot matter); returns
+/// the estimate and the crude fraction.
+pub(super) fn assert_agrees_with_crude_of(
+    p: &Prepared,
+    reference: &Prepared,
+    n: u64,
+) -> (Summary, f64) {
+    let (c, se1) = crude(reference, 3, n);
     let s = execute(p, &options(8192, 5), &mut |_| {}).unwrap();
     let se2 = (s.ci_high - s.estimate) / 1.959_963_984_540_054;
     assert!(
@@ -186,7 +197,7 @@ pub(super) fn assert_agrees_with_crude(p: &Prepared, n: u64) -> Summary {
         "crude {c:e} ± {se1:e}, estimate {:e} ± {se2:e}",
         s.estimate
     );
-    s
+    (s, c)
 }
 
 #[test]

@@ -173,6 +173,11 @@ impl Database {
         }
     }
 
+    /// The EBS-loss process where it has a target (the RDS designs).
+    pub fn ebs_process(&self) -> Option<&Process> {
+        self.ebs_loss.as_ref().filter(|_| self.design.is_rds())
+    }
+
     /// This database run as `design` (for `compare`): its variant's
     /// instances and timings.
     pub fn as_design(&self, design: Design) -> Database {

@@ -188,7 +188,7 @@ impl<O: Observer> Model for DbModel<'_, O> {
                 let shown = !self.db_design().is_rds() || matches!(t, Target::Az(_));
                 if shown {
                     self.name.clear();
-                    self.name.push_str(&self.vol.target_name(t));
+                    self.name.push_str(&t.name(self.cfg));
                     self.emit_named(now, c);
                 }
             }

@@ -547,11 +547,7 @@ impl<'c> Db<'c> {
             return;
         }
         let db: &'c Database = self.db;
-        let ebs = if self.design.is_rds() {
-            db.ebs_loss.as_ref()
-        } else {
-            None
-        };
+        let ebs = db.ebs_process();
         for i in 0..self.inst.len() {
             if let Some(p) = &db.instance_crash {
                 let want = self.up(i);

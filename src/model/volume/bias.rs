@@ -143,23 +143,18 @@ impl BiasState {
 impl BiasState {
     pub(super) fn new(plan: Biasing, cfg: &crate::model::Config) -> BiasState {
         let f = &cfg.failures;
-        let rate = |p: &Option<crate::model::Process>| {
-            p.as_ref().map_or(0.0, |p| 1.0 / p.every.mean_secs())
-        };
+        let rate = |p: Option<&crate::model::Process>| p.map_or(0.0, |p| 1.0 / p.every.mean_secs());
         let db = cfg.database.as_ref();
-        let ebs = db
-            .filter(|d| d.design.is_rds())
-            .and_then(|d| d.ebs_loss.clone());
         BiasState {
             plan,
             rates: [
-                rate(&f.node_crash),
-                rate(&f.node_loss),
-                rate(&f.az_outage),
-                rate(&f.az_loss),
-                rate(&f.rack_outage),
-                rate(&db.and_then(|d| d.instance_crash.clone())),
-                rate(&ebs),
+                rate(f.node_crash.as_ref()),
+                rate(f.node_loss.as_ref()),
+                rate(f.az_outage.as_ref()),
+                rate(f.az_loss.as_ref()),
+                rate(f.rack_outage.as_ref()),
+                rate(db.and_then(|d| d.instance_crash.as_ref())),
+                rate(db.and_then(|d| d.ebs_process())),
             ],
             log_w: 0.0,
             rate: 0.0,

@@ -567,11 +567,6 @@ impl<'c, O: Observer> Volume<'c, O> {
         };
         self.observer.volume_row(&row);
     }
-
-    /// The timeline name of a change's target.
-    pub(crate) fn target_name(&self, target: Target) -> std::borrow::Cow<'c, str> {
-        target.name(self.cfg)
-    }
 }
 
 /// Narrow calls for a database above the storage (SPEC §5).
