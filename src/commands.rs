@@ -216,12 +216,11 @@ fn run_cmd(a: RunArgs) -> Result<String, Error> {
                 .pop()
                 .ok_or_else(|| Error::Internal("no timeline file".into()))?,
         };
-        let tl = TimelineCsv::for_config(&sc.config, tl_file);
+        let cannot = |e: std::io::Error| Error::Internal(format!("cannot write the timeline: {e}"));
+        let tl = TimelineCsv::to_file(&sc.config, tl_file).map_err(cannot)?;
         let (stats, tl) = run::simulate_ticking(&sc.config, sc.seed, sc.horizon, tl, &mut tick)?;
         work::stopped(over, limit, w.events)?;
-        let tl_file = tl
-            .finish()
-            .map_err(|e| Error::Internal(format!("cannot write the timeline: {e}")))?;
+        let tl_file = tl.finish_file().map_err(cannot)?;
         if let Some(mut svg_file) = plot {
             // Read back from the file as a stream: neither the run nor the
             // plot holds the timeline in memory.

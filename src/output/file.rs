@@ -307,6 +307,18 @@ impl AtomicFile {
         })
     }
 
+    /// Makes what was written so far durable, so that the sync at
+    /// [`AtomicFile::commit`] has little left to wait for.
+    pub fn sync_data(&mut self) -> std::io::Result<()> {
+        match &mut self.out {
+            Some(w) => {
+                w.flush()?;
+                w.get_ref().sync_data()
+            }
+            None => Err(std::io::Error::other("file already closed")),
+        }
+    }
+
     /// The temporary file's path (to read back what was written so far).
     pub fn temp_path(&self) -> &Path {
         &self.tmp

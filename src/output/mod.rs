@@ -2,6 +2,7 @@
 //! Renderers return text (the timeline streams to a writer); only [`file`]
 //! touches the file system.
 
+pub mod background;
 pub mod compare;
 pub mod database;
 pub mod file;
