@@ -38,12 +38,12 @@ impl Observer for Digest {
             r.time.0,
             r.change.as_str(),
             r.target.name(r.cfg),
-            r.up,
-            r.current,
+            r.replicas.up(),
+            r.replicas.current(),
             r.write_available,
             r.read_available,
             r.data_loss_events,
-            String::from_utf8_lossy(r.states)
+            String::from_utf8_lossy(&r.replicas.letters().collect::<Vec<_>>())
         );
         self.eat(&s);
     }

@@ -200,18 +200,78 @@ pub struct Row<'a> {
     pub target: Target,
     /// The configuration the target's name comes from.
     pub cfg: &'a Config,
-    /// Replicas up (C or S).
-    pub up: usize,
-    /// Replicas up and current (C).
-    pub current: usize,
+    /// The replicas' states.
+    pub replicas: Replicas,
     /// Writes possible.
     pub write_available: bool,
     /// Reads possible.
     pub read_available: bool,
     /// Data-loss events so far.
     pub data_loss_events: u64,
-    /// One state letter per replica (C, S, D, L, R) in node order.
-    pub states: &'a [u8],
+}
+
+/// The states of a PG's replicas, one bit per replica in node order (so an
+/// observer that wants letters makes them, and one that does not pays
+/// nothing).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Replicas {
+    /// Number of replicas (at most 64).
+    pub count: u8,
+    /// Being rebuilt.
+    pub repairing: u64,
+    /// Holding data.
+    pub present: u64,
+    /// On a reachable node.
+    pub reachable: u64,
+    /// Holding every acknowledged write.
+    pub current: u64,
+}
+
+impl Replicas {
+    /// Replicas up (C or S).
+    pub fn up(&self) -> usize {
+        (self.present & self.reachable).count_ones() as usize
+    }
+
+    /// Replicas up and current (C).
+    pub fn current(&self) -> usize {
+        (self.current & self.reachable).count_ones() as usize
+    }
+
+    /// Every replica's letter, in node order.
+    pub fn letters(&self) -> impl Iterator<Item = u8> + '_ {
+        (0..self.count as usize).map(|r| self.letter(r))
+    }
+
+    /// Replica `r`'s letter: R if repairing, else L if not present, else D
+    /// if unreachable, else C if current, else S.
+    #[inline]
+    pub fn letter(&self, r: usize) -> u8 {
+        const LETTER: [u8; 16] = {
+            let mut t = [0u8; 16];
+            let mut i = 0;
+            while i < 16 {
+                t[i] = if i & 1 != 0 {
+                    b'R'
+                } else if i & 2 == 0 {
+                    b'L'
+                } else if i & 4 == 0 {
+                    b'D'
+                } else if i & 8 != 0 {
+                    b'C'
+                } else {
+                    b'S'
+                };
+                i += 1;
+            }
+            t
+        };
+        let code = (self.repairing >> r & 1)
+            | (self.present >> r & 1) << 1
+            | (self.reachable >> r & 1) << 2
+            | (self.current >> r & 1) << 3;
+        LETTER[code as usize]
+    }
 }
 
 /// One row of a volume timeline (SPEC §4): counts right after an event.
@@ -282,4 +342,27 @@ pub struct NoObserver;
 impl Observer for NoObserver {
     const ENABLED: bool = false;
     fn row(&mut self, _: &Row<'_>) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replica_letters_follow_the_precedence_r_l_d_c_s() {
+        // Six replicas, by hand: 0 current and up (C); 1 up but stale (S);
+        // 2 present, current, on an unreachable node (D: unreachable beats
+        // current); 3 lost (L); 4 lost and being rebuilt (R); 5 present
+        // and being caught up from a repair that still runs (R beats all).
+        let r = Replicas {
+            count: 6,
+            repairing: 0b110000,
+            present: 0b100111,
+            reachable: 0b111011,
+            current: 0b000101,
+        };
+        assert_eq!(r.letters().collect::<Vec<_>>(), b"CSDLRR");
+        // Up: present and reachable (0, 1, 5); current among them: 0.
+        assert_eq!((r.up(), r.current()), (3, 1));
+    }
 }

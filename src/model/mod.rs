@@ -30,7 +30,9 @@ pub use config::{
     ScriptedKind, Segments,
 };
 pub use database::{Database, DbModel, DbStats, Design, DesignSpec};
-pub use event::{Change, DbEvent, DbRow, Event, NoObserver, Observer, Row, Target, VolumeRow};
+pub use event::{
+    Change, DbEvent, DbRow, Event, NoObserver, Observer, Replicas, Row, Target, VolumeRow,
+};
 pub use quorum::{Quorum, QuorumError, ReplicaSet};
 pub use stats::{OutageTracker, RunStats, VolumeStats};
 pub use storage::{Placement, Storage};

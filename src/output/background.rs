@@ -1,10 +1,13 @@
-//! [`Background`]: a writer whose `write` calls run on their own thread.
+//! [`Background`]: a [`Sink`] that takes chunks on its own thread.
 //!
-//! A `run --timeline` formats rows on the simulating thread and hands each
-//! full chunk to this one, so the system calls (and the disk's write-back)
-//! overlap the simulation instead of adding to it. Bytes arrive in the order
-//! they were given; the first error is reported by the next `write_all`,
-//! `flush` or [`Background::into_inner`], after which nothing more is written.
+//! A `run --timeline` packs its rows into compact records on the simulating
+//! thread and hands each full chunk to this one, which formats the CSV and
+//! makes the system calls, so that the formatting, the writes and the
+//! disk's write-back overlap the simulation instead of adding to it. Chunks
+//! arrive in the order they were given; the first error is reported by the
+//! next [`Background::take`], [`Background::flush`] or
+//! [`Background::into_inner`], after which nothing more is consumed.
+//! [`Synced`] makes a file's data durable as it goes.
 
 use std::io::{self, Write};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -15,70 +18,153 @@ use std::thread::JoinHandle;
 /// disk is slower than the simulation, which then waits.
 const IN_FLIGHT: usize = 4;
 
-/// Makes what was written so far durable (e.g. `File::sync_data`).
-pub type Sync<W> = fn(&mut W) -> io::Result<()>;
+/// What a background thread does with the chunks it is handed.
+pub trait Sink: Send + 'static {
+    /// Takes one chunk (whole, as it was handed over).
+    fn consume(&mut self, chunk: &[u8]) -> io::Result<()>;
+    /// Passes everything consumed so far on (e.g. to a file).
+    fn flush(&mut self) -> io::Result<()>;
+}
 
-/// A message to the writing thread.
+/// A writer whose data a thread of its own makes durable (`sync_data`)
+/// after every `every` bytes, while writing goes on, so that the sync before
+/// a file is renamed finds little left to wait for. A sync asked for while
+/// one is running is skipped (the next covers it).
+pub struct Synced<W> {
+    /// `None` once given back.
+    out: Option<W>,
+    every: usize,
+    unsynced: usize,
+    ask: Option<SyncSender<()>>,
+    error: Arc<Mutex<Option<io::Error>>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl<W: Write> Synced<W> {
+    /// `out`, synced through `handle` (another handle on the same file).
+    pub fn new(out: W, handle: std::fs::File, every: usize) -> io::Result<Self> {
+        let (ask, asked) = sync_channel::<()>(1);
+        let error = Arc::new(Mutex::new(None));
+        let err = Arc::clone(&error);
+        let thread = std::thread::Builder::new()
+            .name("timeline-sync".into())
+            .spawn(move || {
+                for () in asked {
+                    if let Err(e) = handle.sync_data() {
+                        if let Ok(mut slot) = err.lock() {
+                            slot.get_or_insert(e);
+                        }
+                        break;
+                    }
+                }
+            })?;
+        Ok(Synced {
+            out: Some(out),
+            every,
+            unsynced: 0,
+            ask: Some(ask),
+            error,
+            thread: Some(thread),
+        })
+    }
+
+    /// Waits for the syncs, then gives the writer back (or the first error).
+    pub fn into_inner(mut self) -> io::Result<W> {
+        self.stop();
+        if let Some(e) = self.error.lock().map_err(|_| stopped())?.take() {
+            return Err(e);
+        }
+        self.out.take().ok_or_else(stopped)
+    }
+}
+
+impl<W> Synced<W> {
+    /// Ends the thread once its last sync is done.
+    fn stop(&mut self) {
+        drop(self.ask.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl<W> Drop for Synced<W> {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl<W: Write> Write for Synced<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.out.as_mut().ok_or_else(stopped)?.write(buf)?;
+        self.unsynced += n;
+        if self.unsynced >= self.every {
+            self.unsynced = 0;
+            if let Some(ask) = &self.ask
+                && let Err(std::sync::mpsc::TrySendError::Disconnected(())) = ask.try_send(())
+            {
+                // The thread stopped at a failed sync: report it now.
+                self.stop();
+                let e = self.error.lock().ok().and_then(|mut s| s.take());
+                return Err(e.unwrap_or_else(stopped));
+            }
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.as_mut().ok_or_else(stopped)?.flush()
+    }
+}
+
+/// A message to the thread.
 enum Job {
-    Write(Vec<u8>),
-    /// Flush the writer, then answer (all earlier chunks are written).
+    /// Consume `chunk[..len]`.
+    Take(Vec<u8>, usize),
+    /// Flush the sink, then answer (all earlier chunks are consumed).
     Flush,
 }
 
-/// Writes to `W` on a thread of its own (see the module docs).
-pub struct Background<W: Write + Send + 'static> {
+/// Runs a [`Sink`] on a thread of its own (see the module docs).
+pub struct Background<S: Sink> {
     to: Option<SyncSender<Job>>,
-    /// Emptied chunk buffers coming back for reuse, and flush answers (`None`).
+    /// Consumed chunk buffers coming back for reuse, and flush answers (`None`).
     back: Receiver<Option<Vec<u8>>>,
     spare: Vec<Vec<u8>>,
     error: Arc<Mutex<Option<io::Error>>>,
-    thread: Option<JoinHandle<W>>,
+    thread: Option<JoinHandle<S>>,
 }
 
-impl<W: Write + Send + 'static> Background<W> {
-    /// Starts the thread. With `sync`, it also makes the data durable after
-    /// every `sync_every` bytes, so that a final sync finds little left.
-    pub fn new(mut out: W, sync: Option<(Sync<W>, usize)>) -> io::Result<Self> {
+impl<S: Sink> Background<S> {
+    /// Starts the thread, named `name`.
+    pub fn new(mut sink: S, name: &str) -> io::Result<Self> {
         let (to, jobs) = sync_channel::<Job>(IN_FLIGHT);
         let (give_back, back) = sync_channel(IN_FLIGHT + 2);
         let error = Arc::new(Mutex::new(None));
         let err = Arc::clone(&error);
         let thread = std::thread::Builder::new()
-            .name("timeline-writer".into())
+            .name(name.into())
             .spawn(move || {
-                let mut unsynced = 0usize;
                 let mut failed = false;
-                let fail = |e: io::Error, failed: &mut bool| {
-                    *failed = true;
+                let keep = |e: io::Error| {
                     if let Ok(mut slot) = err.lock() {
                         slot.get_or_insert(e);
                     }
                 };
                 for job in jobs {
                     match job {
-                        Job::Write(mut chunk) => {
-                            if !failed {
-                                match out.write_all(&chunk) {
-                                    Err(e) => fail(e, &mut failed),
-                                    Ok(()) => unsynced += chunk.len(),
-                                }
+                        Job::Take(chunk, len) => {
+                            if !failed && let Err(e) = sink.consume(&chunk[..len]) {
+                                failed = true;
+                                keep(e);
                             }
-                            if let Some((f, every)) = sync
-                                && !failed
-                                && unsynced >= every
-                            {
-                                unsynced = 0;
-                                if let Err(e) = f(&mut out) {
-                                    fail(e, &mut failed);
-                                }
-                            }
-                            chunk.clear();
                             // The other side may be gone (dropped): fine.
                             let _ = give_back.try_send(Some(chunk));
                         }
                         Job::Flush => {
-                            if !failed && let Err(e) = out.flush() {
-                                fail(e, &mut failed);
+                            if !failed && let Err(e) = sink.flush() {
+                                failed = true;
+                                keep(e);
                             }
                             if give_back.send(None).is_err() {
                                 break;
@@ -86,7 +172,7 @@ impl<W: Write + Send + 'static> Background<W> {
                         }
                     }
                 }
-                out
+                sink
             })?;
         Ok(Background {
             to: Some(to),
@@ -97,15 +183,46 @@ impl<W: Write + Send + 'static> Background<W> {
         })
     }
 
-    /// Waits for every write, then gives the writer back (or the first error).
-    pub fn into_inner(mut self) -> io::Result<W> {
+    /// Hands `buf[..len]` to the thread, leaving in `buf` a recycled buffer
+    /// of at least the same length (contents unspecified): no copy, and no
+    /// allocation once a few chunks are in circulation.
+    pub fn take(&mut self, buf: &mut Vec<u8>, len: usize) -> io::Result<()> {
+        self.take_error()?;
+        while let Ok(Some(b)) = self.back.try_recv() {
+            self.spare.push(b);
+        }
+        let want = buf.len();
+        let mut next = self.spare.pop().unwrap_or_default();
+        if next.len() < want {
+            next.resize(want, 0);
+        }
+        let chunk = std::mem::replace(buf, next);
+        self.send(Job::Take(chunk, len.min(want)))
+    }
+
+    /// Returns once every chunk handed over so far is consumed and the sink
+    /// has flushed.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.send(Job::Flush)?;
+        loop {
+            match self.back.recv() {
+                Ok(Some(b)) => self.spare.push(b),
+                Ok(None) => break,
+                Err(_) => return Err(stopped()),
+            }
+        }
+        self.take_error()
+    }
+
+    /// Waits for every chunk, then gives the sink back (or the first error).
+    pub fn into_inner(mut self) -> io::Result<S> {
         drop(self.to.take());
         let out = self
             .thread
             .take()
             .expect("joined only here or on drop")
             .join()
-            .map_err(|_| io::Error::other("the writing thread stopped"))?;
+            .map_err(|_| stopped())?;
         self.take_error()?;
         Ok(out)
     }
@@ -114,7 +231,7 @@ impl<W: Write + Send + 'static> Background<W> {
     fn take_error(&self) -> io::Result<()> {
         match self.error.lock() {
             Ok(mut slot) => slot.take().map_or(Ok(()), Err),
-            Err(_) => Err(io::Error::other("the writing thread stopped")),
+            Err(_) => Err(stopped()),
         }
     }
 
@@ -122,47 +239,16 @@ impl<W: Write + Send + 'static> Background<W> {
         self.to
             .as_ref()
             .and_then(|to| to.send(job).ok())
-            .ok_or_else(|| io::Error::other("the writing thread stopped"))
+            .ok_or_else(stopped)
     }
 }
 
-impl<W: Write + Send + 'static> Write for Background<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.write_all(buf)?;
-        Ok(buf.len())
-    }
-
-    /// Copies `buf` into a recycled chunk and queues it.
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.take_error()?;
-        if buf.is_empty() {
-            return Ok(());
-        }
-        while let Ok(Some(b)) = self.back.try_recv() {
-            self.spare.push(b);
-        }
-        let mut chunk = self.spare.pop().unwrap_or_default();
-        chunk.extend_from_slice(buf);
-        self.send(Job::Write(chunk))
-    }
-
-    /// Returns once everything written so far has reached the writer and
-    /// the writer has flushed.
-    fn flush(&mut self) -> io::Result<()> {
-        self.send(Job::Flush)?;
-        loop {
-            match self.back.recv() {
-                Ok(Some(b)) => self.spare.push(b),
-                Ok(None) => break,
-                Err(_) => return Err(io::Error::other("the writing thread stopped")),
-            }
-        }
-        self.take_error()
-    }
+fn stopped() -> io::Error {
+    io::Error::other("the writing thread stopped")
 }
 
-impl<W: Write + Send + 'static> Drop for Background<W> {
-    /// Lets the thread finish and drops the writer there (an unfinished
+impl<S: Sink> Drop for Background<S> {
+    /// Lets the thread finish and drops the sink there (an unfinished
     /// [`super::file::AtomicFile`] then removes its temporary file).
     fn drop(&mut self) {
         drop(self.to.take());
@@ -176,14 +262,14 @@ impl<W: Write + Send + 'static> Drop for Background<W> {
 mod tests {
     use super::*;
 
-    /// A writer that records its bytes and syncs, shared with the test.
+    /// A sink that records its chunks, shared with the test.
     #[derive(Clone, Default)]
-    struct Shared(Arc<Mutex<(Vec<u8>, usize)>>);
+    struct Shared(Arc<Mutex<Vec<Vec<u8>>>>);
 
-    impl Write for Shared {
-        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-            self.0.lock().unwrap().0.extend_from_slice(b);
-            Ok(b.len())
+    impl Sink for Shared {
+        fn consume(&mut self, chunk: &[u8]) -> io::Result<()> {
+            self.0.lock().unwrap().push(chunk.to_vec());
+            Ok(())
         }
         fn flush(&mut self) -> io::Result<()> {
             Ok(())
@@ -191,44 +277,54 @@ mod tests {
     }
 
     #[test]
-    fn bytes_arrive_whole_and_in_order_and_syncs_follow_the_byte_count() {
+    fn chunks_arrive_whole_and_in_order_and_buffers_come_back() {
         let sink = Shared::default();
-        let sync: Sync<Shared> = |s| {
-            s.0.lock().unwrap().1 += 1;
-            Ok(())
-        };
-        let mut w = Background::new(sink.clone(), Some((sync, 1000))).unwrap();
+        let mut w = Background::new(sink.clone(), "test").unwrap();
         let mut want = Vec::new();
-        // 100 writes of 0..=99 bytes: 4950 bytes in all.
+        let mut buf = vec![0u8; 100];
+        // 100 chunks of 0..=99 bytes, each filled in the buffer handed back.
+        for i in 0..100u32 {
+            for k in 0..i {
+                buf[k as usize] = (k * 7 + i) as u8;
+            }
+            want.push(buf[..i as usize].to_vec());
+            w.take(&mut buf, i as usize).unwrap();
+            assert!(buf.len() >= 100, "a recycled buffer is as long");
+        }
+        w.flush().unwrap();
+        assert_eq!(*sink.0.lock().unwrap(), want, "flush waits for every chunk");
+        w.into_inner().unwrap();
+    }
+
+    #[test]
+    fn synced_writes_pass_through_whole_while_syncs_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let file = std::fs::File::create(&path).unwrap();
+        let handle = file.try_clone().unwrap();
+        // A sync asked for after every 1000 bytes: several run (or are
+        // skipped while one runs) during 100 writes of 0..=99 bytes.
+        let mut w = Synced::new(file, handle, 1000).unwrap();
+        let mut want = Vec::new();
         for i in 0..100u32 {
             let chunk: Vec<u8> = (0..i).map(|k| (k * 7 + i) as u8).collect();
             w.write_all(&chunk).unwrap();
             want.extend_from_slice(&chunk);
         }
         w.flush().unwrap();
-        assert_eq!(
-            sink.0.lock().unwrap().0,
-            want,
-            "flush waits for every chunk"
-        );
-        let back = w.into_inner().unwrap();
-        let (bytes, syncs) = back.0.lock().unwrap().clone();
-        assert_eq!(bytes.len(), 4950);
-        // By hand: the bytes since the last sync reach 1000 with chunk 45
-        // (0..=45 sum to 1035), 64 (46..=64: 1045), 78 (65..=78: 1001) and
-        // 90 (79..=90: 1014); 91..=99 leave 855 unsynced: 4 syncs.
-        assert_eq!(syncs, 4);
+        drop(w.into_inner().unwrap());
+        assert_eq!(std::fs::read(&path).unwrap(), want);
     }
 
-    /// A writer with room for `.0` more bytes, failing a write that does not fit.
+    /// A sink with room for `.0` more bytes, failing a chunk that does not fit.
     struct Full(usize);
-    impl Write for Full {
-        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+    impl Sink for Full {
+        fn consume(&mut self, b: &[u8]) -> io::Result<()> {
             if b.len() > self.0 {
                 return Err(io::Error::other("disk full"));
             }
             self.0 -= b.len();
-            Ok(b.len())
+            Ok(())
         }
         fn flush(&mut self) -> io::Result<()> {
             Ok(())
@@ -236,14 +332,16 @@ mod tests {
     }
 
     #[test]
-    fn the_first_error_is_reported_and_nothing_more_is_written() {
-        let mut w = Background::new(Full(10), None).unwrap();
-        w.write_all(&[1; 8]).unwrap();
+    fn the_first_error_is_reported_and_nothing_more_is_consumed() {
+        let mut w = Background::new(Full(10), "test").unwrap();
+        let mut buf = vec![1u8; 8];
+        w.take(&mut buf, 8).unwrap();
         // This one fails on the thread; a later call reports it.
-        let _ = w.write_all(&[2; 8]);
+        let _ = w.take(&mut buf, 8);
         let e = w.flush().unwrap_err();
         assert_eq!(e.to_string(), "disk full");
-        // Reported once; the writer keeps what fitted before the error.
+        // Reported once; nothing after the error reached the sink.
+        let _ = w.take(&mut buf, 1);
         let out = w.into_inner().unwrap();
         assert_eq!(out.0, 2);
     }

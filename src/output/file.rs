@@ -307,14 +307,12 @@ impl AtomicFile {
         })
     }
 
-    /// Makes what was written so far durable, so that the sync at
-    /// [`AtomicFile::commit`] has little left to wait for.
-    pub fn sync_data(&mut self) -> std::io::Result<()> {
-        match &mut self.out {
-            Some(w) => {
-                w.flush()?;
-                w.get_ref().sync_data()
-            }
+    /// Another handle on the temporary file, so that another thread can make
+    /// what was written so far durable (then the sync at
+    /// [`AtomicFile::commit`] has little left to wait for).
+    pub fn sync_handle(&self) -> std::io::Result<File> {
+        match &self.out {
+            Some(w) => w.get_ref().try_clone(),
             None => Err(std::io::Error::other("file already closed")),
         }
     }

@@ -28,7 +28,7 @@ mod rules;
 mod switch;
 
 use super::Config;
-use super::event::{Change, Event, Observer, Row, Target, VolumeRow};
+use super::event::{Change, Event, Observer, Replicas, Row, Target, VolumeRow};
 use super::quorum::ReplicaSet;
 use super::sources::{self, Sources};
 use super::stats::{RunStats, VolumeStats};
@@ -188,7 +188,6 @@ pub struct Volume<'c, O: Observer> {
     stats: RunStats,
     vstats: VolumeStats,
     fault: Option<EngineError>,
-    letters: Vec<u8>,
     stop_at_loss: bool,
     /// The change of the current event, for §1's per-replica timeline.
     pending_row: Option<(Change, Target)>,
@@ -267,7 +266,6 @@ impl<'c, O: Observer> Volume<'c, O> {
             stats: RunStats::default(),
             vstats: VolumeStats::default(),
             fault: None,
-            letters: vec![b'C'; v],
             stop_at_loss: false,
             pending_row: None,
             scratch: Vec::new(),
@@ -505,46 +503,21 @@ impl<'c, O: Observer> Volume<'c, O> {
         let reach = self.all & !pg.down;
         let (up, cur) = (pg.present & reach, pg.current & reach);
         let quorum = self.cfg.quorum_at(pg.epoch());
-        // The letter of each replica, without branches: R if repairing, else
-        // L if not present, else D if unreachable, else C if current, else S.
-        const LETTER: [u8; 16] = {
-            let mut t = [0u8; 16];
-            let mut i = 0;
-            while i < 16 {
-                t[i] = if i & 1 != 0 {
-                    b'R'
-                } else if i & 2 == 0 {
-                    b'L'
-                } else if i & 4 == 0 {
-                    b'D'
-                } else if i & 8 != 0 {
-                    b'C'
-                } else {
-                    b'S'
-                };
-                i += 1;
-            }
-            t
-        };
-        let (rep, present, current) = (pg.repairing, pg.present, pg.current);
-        for (r, letter) in self.letters.iter_mut().enumerate() {
-            let code = (rep >> r & 1)
-                | (present >> r & 1) << 1
-                | (reach >> r & 1) << 2
-                | (current >> r & 1) << 3;
-            *letter = LETTER[code as usize];
-        }
         let row = Row {
             time,
             change,
             target,
             cfg: self.cfg,
-            up: up.count_ones() as usize,
-            current: cur.count_ones() as usize,
+            replicas: Replicas {
+                count: self.v as u8,
+                repairing: pg.repairing,
+                present: pg.present,
+                reachable: reach,
+                current: pg.current,
+            },
             write_available: quorum.write_ok(cur),
             read_available: quorum.read_ok(up, cur),
             data_loss_events: self.stats.data_loss_events,
-            states: &self.letters,
         };
         self.observer.row(&row);
     }
