@@ -309,7 +309,7 @@ fn timeline_run_s(sc: &Scenario, dir: &Path) -> f64 {
     let target = OutputPath::check("--timeline", &dir.join("timeline.csv"), Format::Any, &[])
         .expect("temp folder");
     let file = AtomicFile::create(&target).expect("temp file");
-    let tl = TimelineCsv::to_file(&sc.config, file).expect("writer thread");
+    let tl = TimelineCsv::to_file(&sc.config, file, true).expect("writer thread");
     let (_, tl) = simulate_observed::<_, SlotHeap<_>>(&sc.config, sc.seed, sc.horizon, tl).unwrap();
     tl.finish_file()
         .expect("written")

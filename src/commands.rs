@@ -210,6 +210,7 @@ fn run_cmd(a: RunArgs) -> Result<String, Error> {
             (None, Some(p)) => Some(AtomicFile::scratch(p.target(), "timeline")?),
             _ => None,
         };
+        let durable = scratch.is_none();
         let tl_file = match scratch {
             Some(f) => f,
             None => files
@@ -217,7 +218,7 @@ fn run_cmd(a: RunArgs) -> Result<String, Error> {
                 .ok_or_else(|| Error::Internal("no timeline file".into()))?,
         };
         let cannot = |e: std::io::Error| Error::Internal(format!("cannot write the timeline: {e}"));
-        let tl = TimelineCsv::to_file(&sc.config, tl_file).map_err(cannot)?;
+        let tl = TimelineCsv::to_file(&sc.config, tl_file, durable).map_err(cannot)?;
         let (stats, tl) = run::simulate_ticking(&sc.config, sc.seed, sc.horizon, tl, &mut tick)?;
         work::stopped(over, limit, w.events)?;
         let tl_file = tl.finish_file().map_err(cannot)?;

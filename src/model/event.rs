@@ -215,7 +215,7 @@ pub struct Row<'a> {
 /// nothing).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Replicas {
-    /// Number of replicas (at most 64).
+    /// Number of replicas (at most 64; more are not shown).
     pub count: u8,
     /// Being rebuilt.
     pub repairing: u64,
@@ -240,7 +240,7 @@ impl Replicas {
 
     /// Every replica's letter, in node order.
     pub fn letters(&self) -> impl Iterator<Item = u8> + '_ {
-        (0..self.count as usize).map(|r| self.letter(r))
+        (0..self.count.min(64) as usize).map(|r| self.letter(r))
     }
 
     /// Replica `r`'s letter: R if repairing, else L if not present, else D

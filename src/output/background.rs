@@ -10,6 +10,7 @@
 //! [`Synced`] makes a file's data durable as it goes.
 
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -28,8 +29,8 @@ pub trait Sink: Send + 'static {
 
 /// A writer whose data a thread of its own makes durable (`sync_data`)
 /// after every `every` bytes, while writing goes on, so that the sync before
-/// a file is renamed finds little left to wait for. A sync asked for while
-/// one is running is skipped (the next covers it).
+/// a file is renamed finds little left to wait for. While one sync runs, one
+/// more may wait; any further ask is skipped (the waiting one covers it).
 pub struct Synced<W> {
     /// `None` once given back.
     out: Option<W>,
@@ -96,6 +97,12 @@ impl<W> Drop for Synced<W> {
 
 impl<W: Write> Write for Synced<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        // A failed sync is the first error: report it before any later one.
+        let failed = self.error.lock().map_err(|_| stopped())?.take();
+        if let Some(e) = failed {
+            self.stop();
+            return Err(e);
+        }
         let n = self.out.as_mut().ok_or_else(stopped)?.write(buf)?;
         self.unsynced += n;
         if self.unsynced >= self.every {
@@ -132,6 +139,8 @@ pub struct Background<S: Sink> {
     back: Receiver<Option<Vec<u8>>>,
     spare: Vec<Vec<u8>>,
     error: Arc<Mutex<Option<io::Error>>>,
+    /// Set when dropped unfinished: chunks still queued are not consumed.
+    abandoned: Arc<AtomicBool>,
     thread: Option<JoinHandle<S>>,
 }
 
@@ -142,6 +151,8 @@ impl<S: Sink> Background<S> {
         let (give_back, back) = sync_channel(IN_FLIGHT + 2);
         let error = Arc::new(Mutex::new(None));
         let err = Arc::clone(&error);
+        let abandoned = Arc::new(AtomicBool::new(false));
+        let gone = Arc::clone(&abandoned);
         let thread = std::thread::Builder::new()
             .name(name.into())
             .spawn(move || {
@@ -154,6 +165,9 @@ impl<S: Sink> Background<S> {
                 for job in jobs {
                     match job {
                         Job::Take(chunk, len) => {
+                            if gone.load(Ordering::Relaxed) {
+                                failed = true;
+                            }
                             if !failed && let Err(e) = sink.consume(&chunk[..len]) {
                                 failed = true;
                                 keep(e);
@@ -179,6 +193,7 @@ impl<S: Sink> Background<S> {
             back,
             spare: Vec::new(),
             error,
+            abandoned,
             thread: Some(thread),
         })
     }
@@ -248,9 +263,12 @@ fn stopped() -> io::Error {
 }
 
 impl<S: Sink> Drop for Background<S> {
-    /// Lets the thread finish and drops the sink there (an unfinished
-    /// [`super::file::AtomicFile`] then removes its temporary file).
+    /// Tells the thread to skip what is still queued, joins it and drops
+    /// the sink (an unfinished [`super::file::AtomicFile`] then removes its
+    /// temporary file). After [`Background::into_inner`] there is nothing
+    /// left to do.
     fn drop(&mut self) {
+        self.abandoned.store(true, Ordering::Relaxed);
         drop(self.to.take());
         if let Some(t) = self.thread.take() {
             let _ = t.join();

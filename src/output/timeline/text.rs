@@ -132,8 +132,8 @@ impl<W: Write> CsvText<W> {
     fn room(&mut self, n: usize) -> io::Result<()> {
         if self.pos + n > CHUNK {
             self.write_out()?;
-            if n > CHUNK {
-                // Wider than a chunk (thousands of replicas): grow this once.
+            if n + PAD > self.buf.len() {
+                // Wider than a chunk (a header or a name of a megabyte).
                 self.buf = vec![0; n + PAD].into_boxed_slice();
             }
         }
