@@ -19,6 +19,27 @@ use std::thread::JoinHandle;
 /// disk is slower than the simulation, which then waits.
 const IN_FLIGHT: usize = 4;
 
+/// The first error a thread met, kept for the owner to report once.
+#[derive(Clone, Default)]
+struct FirstError(Arc<Mutex<Option<io::Error>>>);
+
+impl FirstError {
+    /// Keeps `e` unless an earlier error is kept.
+    fn keep(&self, e: io::Error) {
+        if let Ok(mut slot) = self.0.lock() {
+            slot.get_or_insert(e);
+        }
+    }
+
+    /// The kept error, once.
+    fn take(&self) -> io::Result<()> {
+        match self.0.lock() {
+            Ok(mut slot) => slot.take().map_or(Ok(()), Err),
+            Err(_) => Err(stopped()),
+        }
+    }
+}
+
 /// What a background thread does with the chunks it is handed.
 pub trait Sink: Send + 'static {
     /// Takes one chunk (whole, as it was handed over).
@@ -37,7 +58,7 @@ pub struct Synced<W> {
     every: usize,
     unsynced: usize,
     ask: Option<SyncSender<()>>,
-    error: Arc<Mutex<Option<io::Error>>>,
+    error: FirstError,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -45,16 +66,14 @@ impl<W: Write> Synced<W> {
     /// `out`, synced through `handle` (another handle on the same file).
     pub fn new(out: W, handle: std::fs::File, every: usize) -> io::Result<Self> {
         let (ask, asked) = sync_channel::<()>(1);
-        let error = Arc::new(Mutex::new(None));
-        let err = Arc::clone(&error);
+        let error = FirstError::default();
+        let err = error.clone();
         let thread = std::thread::Builder::new()
             .name("timeline-sync".into())
             .spawn(move || {
                 for () in asked {
                     if let Err(e) = handle.sync_data() {
-                        if let Ok(mut slot) = err.lock() {
-                            slot.get_or_insert(e);
-                        }
+                        err.keep(e);
                         break;
                     }
                 }
@@ -72,9 +91,7 @@ impl<W: Write> Synced<W> {
     /// Waits for the syncs, then gives the writer back (or the first error).
     pub fn into_inner(mut self) -> io::Result<W> {
         self.stop();
-        if let Some(e) = self.error.lock().map_err(|_| stopped())?.take() {
-            return Err(e);
-        }
+        self.error.take()?;
         self.out.take().ok_or_else(stopped)
     }
 }
@@ -97,23 +114,15 @@ impl<W> Drop for Synced<W> {
 
 impl<W: Write> Write for Synced<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        // A failed sync is the first error: report it before any later one.
-        let failed = self.error.lock().map_err(|_| stopped())?.take();
-        if let Some(e) = failed {
-            self.stop();
-            return Err(e);
-        }
+        // A failed sync is the first error: report it before any later one
+        // (the thread has stopped; asks to it are then dropped).
+        self.error.take()?;
         let n = self.out.as_mut().ok_or_else(stopped)?.write(buf)?;
         self.unsynced += n;
         if self.unsynced >= self.every {
             self.unsynced = 0;
-            if let Some(ask) = &self.ask
-                && let Err(std::sync::mpsc::TrySendError::Disconnected(())) = ask.try_send(())
-            {
-                // The thread stopped at a failed sync: report it now.
-                self.stop();
-                let e = self.error.lock().ok().and_then(|mut s| s.take());
-                return Err(e.unwrap_or_else(stopped));
+            if let Some(ask) = &self.ask {
+                let _ = ask.try_send(());
             }
         }
         Ok(n)
@@ -138,7 +147,7 @@ pub struct Background<S: Sink> {
     /// Consumed chunk buffers coming back for reuse, and flush answers (`None`).
     back: Receiver<Option<Vec<u8>>>,
     spare: Vec<Vec<u8>>,
-    error: Arc<Mutex<Option<io::Error>>>,
+    error: FirstError,
     /// Set when dropped unfinished: chunks still queued are not consumed.
     abandoned: Arc<AtomicBool>,
     thread: Option<JoinHandle<S>>,
@@ -149,19 +158,14 @@ impl<S: Sink> Background<S> {
     pub fn new(mut sink: S, name: &str) -> io::Result<Self> {
         let (to, jobs) = sync_channel::<Job>(IN_FLIGHT);
         let (give_back, back) = sync_channel(IN_FLIGHT + 2);
-        let error = Arc::new(Mutex::new(None));
-        let err = Arc::clone(&error);
+        let error = FirstError::default();
+        let err = error.clone();
         let abandoned = Arc::new(AtomicBool::new(false));
         let gone = Arc::clone(&abandoned);
         let thread = std::thread::Builder::new()
             .name(name.into())
             .spawn(move || {
                 let mut failed = false;
-                let keep = |e: io::Error| {
-                    if let Ok(mut slot) = err.lock() {
-                        slot.get_or_insert(e);
-                    }
-                };
                 for job in jobs {
                     match job {
                         Job::Take(chunk, len) => {
@@ -170,7 +174,7 @@ impl<S: Sink> Background<S> {
                             }
                             if !failed && let Err(e) = sink.consume(&chunk[..len]) {
                                 failed = true;
-                                keep(e);
+                                err.keep(e);
                             }
                             // The other side may be gone (dropped): fine.
                             let _ = give_back.try_send(Some(chunk));
@@ -178,7 +182,7 @@ impl<S: Sink> Background<S> {
                         Job::Flush => {
                             if !failed && let Err(e) = sink.flush() {
                                 failed = true;
-                                keep(e);
+                                err.keep(e);
                             }
                             if give_back.send(None).is_err() {
                                 break;
@@ -202,7 +206,7 @@ impl<S: Sink> Background<S> {
     /// of at least the same length (contents unspecified): no copy, and no
     /// allocation once a few chunks are in circulation.
     pub fn take(&mut self, buf: &mut Vec<u8>, len: usize) -> io::Result<()> {
-        self.take_error()?;
+        self.error.take()?;
         while let Ok(Some(b)) = self.back.try_recv() {
             self.spare.push(b);
         }
@@ -226,7 +230,7 @@ impl<S: Sink> Background<S> {
                 Err(_) => return Err(stopped()),
             }
         }
-        self.take_error()
+        self.error.take()
     }
 
     /// Waits for every chunk, then gives the sink back (or the first error).
@@ -238,16 +242,8 @@ impl<S: Sink> Background<S> {
             .expect("joined only here or on drop")
             .join()
             .map_err(|_| stopped())?;
-        self.take_error()?;
+        self.error.take()?;
         Ok(out)
-    }
-
-    /// The first error the thread met, once.
-    fn take_error(&self) -> io::Result<()> {
-        match self.error.lock() {
-            Ok(mut slot) => slot.take().map_or(Ok(()), Err),
-            Err(_) => Err(stopped()),
-        }
     }
 
     fn send(&self, job: Job) -> io::Result<()> {

@@ -23,38 +23,6 @@ struct Piece {
     len: usize,
 }
 
-/// The rendered replica part of a §3 row for one state of the replicas.
-#[derive(Clone)]
-struct Tail {
-    /// The replica masks (see [`Replicas`]).
-    key: [u64; 4],
-    /// Flags << 8 | replica count; `u16::MAX` for an empty entry.
-    tag: u16,
-    /// `up,current,write,read,` (at most 18 bytes), zero-padded.
-    pre: [u8; 32],
-    pre_len: u8,
-    /// `,X` per replica, zero-padded.
-    letters: [u8; 128],
-}
-
-impl Tail {
-    const EMPTY: Tail = Tail {
-        key: [0; 4],
-        tag: u16::MAX,
-        pre: [0; 32],
-        pre_len: 0,
-        letters: [0; 128],
-    };
-    /// Entries in the cache (direct-mapped).
-    const BUCKETS: usize = 64;
-
-    #[inline]
-    fn bucket(key: &[u64; 4], tag: u16) -> usize {
-        let h = key[0] ^ key[1].rotate_left(16) ^ key[2].rotate_left(32) ^ key[3].rotate_left(48);
-        ((h ^ u64::from(tag)).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) as usize
-    }
-}
-
 /// Formats timeline records as CSV and writes them to `W`.
 ///
 /// The bytes are those of the `csv` crate's writer with its defaults
@@ -67,8 +35,6 @@ pub struct CsvText<W: Write> {
     pos: usize,
     /// The pieces defined so far, by number.
     pieces: Vec<Piece>,
-    /// Rendered replica parts of §3 rows, [`Tail::BUCKETS`] of them.
-    tails: Vec<Tail>,
 }
 
 impl<W: Write> CsvText<W> {
@@ -79,7 +45,6 @@ impl<W: Write> CsvText<W> {
             buf: vec![0; CHUNK + PAD].into_boxed_slice(),
             pos: 0,
             pieces: Vec::new(),
-            tails: vec![Tail::EMPTY; Tail::BUCKETS],
         }
     }
 
@@ -235,63 +200,32 @@ impl<W: Write> CsvText<W> {
         self.pieces.get(id as usize).ok_or_else(record::corrupt)
     }
 
-    /// A §3 row: `…,up,current,write,read,losses,X,X,…`. The parts that
-    /// depend on the replicas alone come from [`Tail`]s, rendered once per
-    /// state met (a group has few).
+    /// A §3 row: `…,up,current,write,read,losses,X,X,…`.
     #[inline]
     fn row(&mut self, r: &mut Reader<'_>) -> io::Result<()> {
         let (time, id, flags, losses) = (r.u64()?, r.u32()?, r.u8()?, r.u64()?);
-        let count = r.u8()?.min(64);
-        let key = [r.u64()?, r.u64()?, r.u64()?, r.u64()?];
-        let tag = u16::from(flags) << 8 | u16::from(count);
-        self.head(SimTime(time), id, 32 + 21 + 128 + 1)?;
-        let n2 = 2 * count as usize;
-        let b = Tail::bucket(&key, tag);
-        if self.tails[b].tag == tag && self.tails[b].key == key {
-            let t = &self.tails[b];
-            self.buf[self.pos..self.pos + 32].copy_from_slice(&t.pre);
-            self.pos += t.pre_len as usize;
-            self.put_num(losses);
-            let t = &self.tails[b];
-            let letters = if n2 <= 32 {
-                &t.letters[..32]
-            } else {
-                &t.letters[..]
-            };
-            self.buf[self.pos..self.pos + letters.len()].copy_from_slice(letters);
-            self.pos += n2;
-        } else {
-            let reps = Replicas {
-                count,
-                repairing: key[0],
-                present: key[1],
-                reachable: key[2],
-                current: key[3],
-            };
-            let mut tail = Tail {
-                key,
-                tag,
-                ..Tail::EMPTY
-            };
-            let start = self.pos;
-            self.put_num(reps.up() as u64);
-            self.put_byte(b',');
-            self.put_num(reps.current() as u64);
-            self.put_byte(b',');
-            self.put_flag(flags & 1 != 0);
-            self.put_flag(flags & 2 != 0);
-            tail.pre_len = (self.pos - start) as u8;
-            tail.pre[..self.pos - start].copy_from_slice(&self.buf[start..self.pos]);
-            self.put_num(losses);
-            let out = &mut self.buf[self.pos..self.pos + n2];
-            for (i, pair) in out.chunks_exact_mut(2).enumerate() {
-                pair[0] = b',';
-                pair[1] = reps.letter(i);
-            }
-            tail.letters[..n2].copy_from_slice(out);
-            self.pos += n2;
-            self.tails[b] = tail;
+        let reps = Replicas {
+            count: r.u8()?.min(64),
+            repairing: r.u64()?,
+            present: r.u64()?,
+            reachable: r.u64()?,
+            current: r.u64()?,
+        };
+        let n2 = 2 * reps.count as usize;
+        self.head(SimTime(time), id, 2 * 21 + 12 + 21 + n2 + 1)?;
+        self.put_num(reps.up() as u64);
+        self.put_byte(b',');
+        self.put_num(reps.current() as u64);
+        self.put_byte(b',');
+        self.put_flag(flags & 1 != 0);
+        self.put_flag(flags & 2 != 0);
+        self.put_num(losses);
+        let out = &mut self.buf[self.pos..self.pos + n2];
+        for (pair, letter) in out.chunks_exact_mut(2).zip(reps.letters()) {
+            pair[0] = b',';
+            pair[1] = letter;
         }
+        self.pos += n2;
         self.put_byte(b'\n');
         Ok(())
     }
