@@ -22,7 +22,21 @@ impl<'c, O: Observer> Volume<'c, O> {
         }
         let cfg: &'c Config = self.cfg;
         let f = &cfg.failures;
-        if !self.fleet.dirty.is_empty() {
+        if let [n] = self.fleet.dirty[..] {
+            // Most events change one node: the same steps as below, without
+            // the loops.
+            let n = n as usize;
+            if let Some(p) = &f.node_crash {
+                self.arm_node_process(eng, n, CRASH_PROC, p);
+            }
+            if let Some(p) = &f.node_loss {
+                self.arm_node_process(eng, n, LOSS_PROC, p);
+            }
+            if let Some(rda) = &cfg.replace_down_after {
+                self.arm_give_up(eng, n, rda);
+            }
+            self.fleet.clear_dirty();
+        } else if !self.fleet.dirty.is_empty() {
             // Timers are drawn process by process, each over the changed
             // nodes in node order.
             self.fleet.sort_dirty();
@@ -63,17 +77,29 @@ impl<'c, O: Observer> Volume<'c, O> {
         }
         for i in 0..self.fleet.dirty.len() {
             let n = self.fleet.dirty[i] as usize;
-            let up = self.fleet.up(n);
-            if self.fleet.armed(n, ki) {
-                if memoryless || (up && !self.fleet.nodes[n].renewed) {
-                    continue;
-                }
-                self.fleet.set_armed(n, ki, false);
-                eng.cancel(Fleet::node_slot(n, k));
+            self.arm_node_process(eng, n, k, p);
+        }
+    }
+
+    /// [`Volume::arm_nodes`] on node `n`.
+    #[inline(always)]
+    fn arm_node_process<Q: EventQueue<Event>>(
+        &mut self,
+        eng: &mut Engine<Event, Q>,
+        n: usize,
+        k: u32,
+        p: &Process,
+    ) {
+        let ki = k as usize;
+        let up = self.fleet.up(n);
+        if self.fleet.armed(n, ki) {
+            if p.every.is_memoryless() || (up && !self.fleet.nodes[n].renewed) {
+                return;
             }
-            if !up {
-                continue;
-            }
+            self.fleet.set_armed(n, ki, false);
+            eng.cancel(Fleet::node_slot(n, k));
+        }
+        if up {
             self.arm_node(eng, n, k, p);
         }
     }
@@ -127,18 +153,29 @@ impl<'c, O: Observer> Volume<'c, O> {
     ) {
         for i in 0..self.fleet.dirty.len() {
             let n = self.fleet.dirty[i] as usize;
-            let want = self.fleet.nodes[n].present > 0 && !self.fleet.reachable(n);
-            if want == self.fleet.nodes[n].giveup_armed {
-                continue;
-            }
-            self.fleet.nodes[n].giveup_armed = want;
-            let slot = Fleet::node_slot(n, GIVE_UP_TIMER);
-            if want {
-                let d = Sources::draw_timing(eng, rda, Timing::GiveUp).max(SimTime(1));
-                self.after(eng, slot, d, GIVE_UP, Event::GiveUp(n as u32));
-            } else {
-                eng.cancel(slot);
-            }
+            self.arm_give_up(eng, n, rda);
+        }
+    }
+
+    /// [`Volume::arm_give_ups`] on node `n`.
+    #[inline(always)]
+    fn arm_give_up<Q: EventQueue<Event>>(
+        &mut self,
+        eng: &mut Engine<Event, Q>,
+        n: usize,
+        rda: &Dist,
+    ) {
+        let want = self.fleet.nodes[n].present > 0 && !self.fleet.reachable(n);
+        if want == self.fleet.nodes[n].giveup_armed {
+            return;
+        }
+        self.fleet.nodes[n].giveup_armed = want;
+        let slot = Fleet::node_slot(n, GIVE_UP_TIMER);
+        if want {
+            let d = Sources::draw_timing(eng, rda, Timing::GiveUp).max(SimTime(1));
+            self.after(eng, slot, d, GIVE_UP, Event::GiveUp(n as u32));
+        } else {
+            eng.cancel(slot);
         }
     }
 
