@@ -407,7 +407,7 @@ impl<'c, O: Observer> Volume<'c, O> {
     }
 
     #[inline(always)]
-    fn draw_lasts<Q: EventQueue<Event>>(
+    pub(super) fn draw_lasts<Q: EventQueue<Event>>(
         &self,
         eng: &mut Engine<Event, Q>,
         p: &Option<Process>,

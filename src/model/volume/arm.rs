@@ -23,18 +23,7 @@ impl<'c, O: Observer> Volume<'c, O> {
         let cfg: &'c Config = self.cfg;
         let f = &cfg.failures;
         if let [n] = self.fleet.dirty[..] {
-            // Most events change one node: the same steps as below, without
-            // the loops.
-            let n = n as usize;
-            if let Some(p) = &f.node_crash {
-                self.arm_node_process(eng, n, CRASH_PROC, p);
-            }
-            if let Some(p) = &f.node_loss {
-                self.arm_node_process(eng, n, LOSS_PROC, p);
-            }
-            if let Some(rda) = &cfg.replace_down_after {
-                self.arm_give_up(eng, n, rda);
-            }
+            self.arm_one_node(eng, n as usize);
             self.fleet.clear_dirty();
         } else if !self.fleet.dirty.is_empty() {
             // Timers are drawn process by process, each over the changed
@@ -56,6 +45,27 @@ impl<'c, O: Observer> Volume<'c, O> {
         }
         if !self.fleet.dirty_racks.is_empty() {
             self.arm_racks(eng);
+        }
+    }
+
+    /// The processes and give-up timer of node `n`, the only one changed
+    /// (most events): the same steps as the loops over the changed nodes.
+    #[inline(always)]
+    pub(super) fn arm_one_node<Q: EventQueue<Event>>(
+        &mut self,
+        eng: &mut Engine<Event, Q>,
+        n: usize,
+    ) {
+        let cfg: &'c Config = self.cfg;
+        let f = &cfg.failures;
+        if let Some(p) = &f.node_crash {
+            self.arm_node_process(eng, n, CRASH_PROC, p);
+        }
+        if let Some(p) = &f.node_loss {
+            self.arm_node_process(eng, n, LOSS_PROC, p);
+        }
+        if let Some(rda) = &cfg.replace_down_after {
+            self.arm_give_up(eng, n, rda);
         }
     }
 

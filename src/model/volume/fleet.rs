@@ -173,6 +173,13 @@ impl Fleet {
         self.nodes[n].dark & CRASHED != 0
     }
 
+    /// Whether node `n` is unreachable by its own crash only (no AZ or
+    /// rack outage): its return makes it reachable.
+    #[inline]
+    pub(super) fn only_crashed(&self, n: usize) -> bool {
+        self.nodes[n].dark == CRASHED
+    }
+
     #[inline]
     pub(super) fn set_crashed(&mut self, n: usize, crashed: bool) {
         set_bit(&mut self.nodes[n].dark, CRASHED, crashed);

@@ -21,6 +21,7 @@ mod bias;
 mod fleet;
 mod flip;
 mod focus;
+mod node_step;
 mod outer;
 pub mod placement;
 mod repair;
@@ -531,6 +532,9 @@ impl<O: Observer> Volume<'_, O> {
     ) -> Option<(Change, Target)> {
         let now = eng.now();
         self.advance_clock(now);
+        if let Some(change) = self.node_step(ev, eng) {
+            return change;
+        }
         let change = self.apply(ev, eng);
         if O::ENABLED
             && let Some((c, t)) = self.pending_row.take()
