@@ -349,7 +349,7 @@ fn counts<O: Observer>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::FULL_PASSES_ONLY;
     use crate::analysis::run::{simulate, simulate_observed};
     use crate::engine::SlotHeap;
@@ -361,7 +361,7 @@ mod tests {
     /// replicas, catch-ups in progress, kept partial copies, replicas moved
     /// by re-replication (so a node can hold two slots of a PG), rack and
     /// AZ outages, tail segments and quorum switches.
-    const VOLUMES: [&str; 2] = [
+    pub(in crate::model::volume) const VOLUMES: [&str; 2] = [
         r#"
 name = "random"
 horizon = "4y"

@@ -130,13 +130,17 @@ mod tests {
     use crate::engine::{Engine, EventQueue, Model, SlotHeap};
     use crate::model::event::{Change, Event, NoObserver, Target};
     use crate::model::volume::Volume;
-    use crate::scenario::{Overrides, parse};
+    use crate::model::volume::flip::tests::VOLUMES;
+    use crate::scenario::{Assignment, Overrides, parse, parse_with};
     use crate::time::SimTime;
+
+    /// One handled event: its time, the event and the change it made.
+    type Step = (SimTime, Event, Option<(Change, Target)>);
 
     /// A volume run that records every event with its time and change.
     struct Traced<'c> {
         vol: Volume<'c, NoObserver>,
-        log: Vec<(SimTime, Event, Option<(Change, Target)>)>,
+        log: Vec<Step>,
     }
 
     impl Model for Traced<'_> {
@@ -149,8 +153,12 @@ mod tests {
 
     /// The events of a run in order, its totals, and how many events took
     /// the short path.
-    fn trace(src: &str, seed: u64, general_only: bool) -> (Vec<u8>, String, u64) {
-        let sc = parse(src, "t.toml", &Overrides::default()).unwrap();
+    fn trace(src: &str, sets: &[&str], seed: u64, general_only: bool) -> (Vec<u8>, String, u64) {
+        let sets: Vec<_> = sets
+            .iter()
+            .map(|a| Assignment::parse("--set", a).unwrap())
+            .collect();
+        let sc = parse_with(src, "t.toml", &sets, &Overrides::default()).unwrap();
         GENERAL_ONLY.with(|f| f.set(general_only));
         TAKEN.with(|t| t.set(0));
         let mut m = Traced {
@@ -167,14 +175,13 @@ mod tests {
         (log, format!("{stats:?}"), taken)
     }
 
-    /// Runs where node crashes and returns meet everything the short path
-    /// hands back to the general one: a single PG (lone flips) with
-    /// Weibull crashes, lognormal downtimes, give-ups and AZ outages and
-    /// scripted crashes on top of random ones; random and copyset volumes
-    /// with racks, a repair queue behind one stream per node, tail
-    /// segments and the quorum switch.
-    const RUNS: [&str; 3] = [
-        r#"
+    /// A single PG (lone flips) whose node crashes and returns meet what the
+    /// short path hands back to the general one: Weibull crashes, lognormal
+    /// downtimes, give-ups, AZ outages and scripted crashes on top of random
+    /// ones. The volumes are `flip.rs`'s (racks, a repair queue behind one
+    /// stream per node, tail segments, the quorum switch), with give-ups,
+    /// more rack outages and Weibull crashes set on top.
+    const PG: &str = r#"
 name = "pg"
 horizon = "3000y"
 [cluster]
@@ -198,57 +205,15 @@ at = "10d1h"
 kind = "az-outage"
 az = "az-a"
 lasts = "1h"
-"#,
-        r#"
-name = "random"
-horizon = "4y"
-[cluster]
-detection_delay = "10s"
-repair_time = { dist = "exponential", mean = "6h" }
-replace_down_after = "2h"
-[volume]
-size = "1TiB"
-placement = "random"
-[fleet]
-nodes_per_az = 6
-racks_per_az = 2
-repair_streams = 1
-[failures.node_crash]
-every = "15d"
-lasts = { dist = "exponential", mean = "3h" }
-[failures.node_loss]
-every = "1y"
-[failures.rack_outage]
-every = "1y"
-lasts = "1h"
-[failures.az_outage]
-every = "2y"
-lasts = "3h"
-"#,
-        r#"
-name = "copyset"
-horizon = "4y"
-[cluster]
-segments = "tail"
-tail_size = "1GiB"
-quorum_switch_after = "30m"
-catchup_time = { dist = "exponential", mean = "5m" }
-repair_progress = "resume"
-repair_time = { dist = "exponential", mean = "12h" }
-[volume]
-size = "640GiB"
-placement = "copyset"
-[fleet]
-nodes_per_az = 4
-[failures.node_crash]
-every = { dist = "weibull", shape = 1.5, scale = "10d" }
-lasts = { dist = "exponential", mean = "4h" }
-[failures.node_loss]
-every = "1y"
-[failures.az_outage]
-every = "1y"
-lasts = "2h"
-"#,
+"#;
+
+    /// `--set`s for each of `flip.rs`'s volumes.
+    const VOLUME_SETS: [&[&str]; 2] = [
+        &[
+            "cluster.replace_down_after=\"2h\"",
+            "failures.rack_outage.every=\"1y\"",
+        ],
+        &["failures.node_crash.every={ dist = \"weibull\", shape = 1.5, scale = \"10d\" }"],
     ];
 
     /// The short path is the general one's steps, only shorter: the
@@ -256,10 +221,11 @@ lasts = "2h"
     /// change) and in its totals.
     #[test]
     fn issue_12_node_short_path_gives_the_general_paths_run() {
-        for src in RUNS {
+        let runs = std::iter::once((PG, &[][..])).chain(VOLUMES.into_iter().zip(VOLUME_SETS));
+        for (src, sets) in runs {
             for seed in 1..=3 {
-                let fast = trace(src, seed, false);
-                let general = trace(src, seed, true);
+                let fast = trace(src, sets, seed, false);
+                let general = trace(src, sets, seed, true);
                 assert!(
                     fast.0 == general.0,
                     "{src} seed {seed}: event traces differ"
