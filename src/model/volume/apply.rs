@@ -212,9 +212,7 @@ impl<'c, O: Observer> Volume<'c, O> {
         }
         let end = eng.now().saturating_add(lasts);
         if !self.fleet.crashed(n) || end > self.fleet.nodes[n].crash_until {
-            self.fleet.nodes[n].crash_until = end;
-            let slot = Fleet::node_slot(n, RETURN);
-            self.after(eng, slot, lasts, OTHER, Event::NodeRecovered(n as u32));
+            self.schedule_return(eng, n, lasts);
         }
         let was = self.fleet.reachable(n);
         self.fleet.set_crashed(n, true);
@@ -224,6 +222,19 @@ impl<'c, O: Observer> Volume<'c, O> {
             self.flip(eng, n, Hit::Down);
         }
         row
+    }
+
+    /// Node `n`, crashed, returns in `lasts` (its return (re)scheduled).
+    #[inline(always)]
+    pub(super) fn schedule_return<Q: EventQueue<Event>>(
+        &mut self,
+        eng: &mut Engine<Event, Q>,
+        n: usize,
+        lasts: SimTime,
+    ) {
+        self.fleet.nodes[n].crash_until = eng.now().saturating_add(lasts);
+        let slot = Fleet::node_slot(n, RETURN);
+        self.after(eng, slot, lasts, OTHER, Event::NodeRecovered(n as u32));
     }
 
     /// Node `n` is lost and replaced by an empty node of the same name.

@@ -13,9 +13,7 @@ use crate::time::SimTime;
 
 impl<'c, O: Observer> Volume<'c, O> {
     pub(super) fn after_event<Q: EventQueue<Event>>(&mut self, eng: &mut Engine<Event, Q>) {
-        let now = eng.now();
-        self.stats.write.observe(now, self.pgs_write_down == 0);
-        self.stats.read.observe(now, self.pgs_read_down == 0);
+        self.sample(eng.now());
         if self.bias.is_some() {
             // `estimate` (SPEC §7): one aggregate failure timer instead.
             return self.after_event_biased(eng);
@@ -46,6 +44,13 @@ impl<'c, O: Observer> Volume<'c, O> {
         if !self.fleet.dirty_racks.is_empty() {
             self.arm_racks(eng);
         }
+    }
+
+    /// The volume's write and read availability from `now` on.
+    #[inline(always)]
+    pub(super) fn sample(&mut self, now: SimTime) {
+        self.stats.write.observe(now, self.pgs_write_down == 0);
+        self.stats.read.observe(now, self.pgs_read_down == 0);
     }
 
     /// The processes and give-up timer of node `n`, the only one changed

@@ -10,8 +10,8 @@
 //! In tests, [`GENERAL_ONLY`] turns the short path off, so that runs can be
 //! compared event by event with the general path.
 
-use super::fleet::{CRASH_PROC, Fleet, RETURN};
-use super::{OTHER, Volume};
+use super::Volume;
+use super::fleet::CRASH_PROC;
 use crate::engine::{Engine, EventQueue};
 use crate::model::event::{Change, Event, Observer, Target};
 use crate::model::sources::NODE_CRASH;
@@ -47,13 +47,18 @@ impl<'c, O: Observer> Volume<'c, O> {
     ) -> Option<Option<(Change, Target)>> {
         // The flip shortcuts are what makes the flip short; §1 rows and a
         // plan (SPEC §7) have their own steps after every event.
+        let (n, crash) = match ev {
+            Event::NodeCrashDue(n) => (n as usize, true),
+            Event::NodeRecovered(n) => (n as usize, false),
+            _ => return None,
+        };
         if O::ENABLED || !self.flips_allowed() || self.bias.is_some() || !allowed() {
             return None;
         }
-        let done = match ev {
-            Event::NodeCrashDue(n) => self.crash_step(eng, n as usize),
-            Event::NodeRecovered(n) => self.return_step(eng, n as usize),
-            _ => None,
+        let done = if crash {
+            self.crash_step(eng, n)
+        } else {
+            self.return_step(eng, n)
         };
         #[cfg(test)]
         TAKEN.with(|t| t.set(t.get() + u64::from(done.is_some())));
@@ -77,9 +82,7 @@ impl<'c, O: Observer> Volume<'c, O> {
         self.fleet.set_armed(n, CRASH_PROC as usize, false);
         let lasts = self.draw_lasts(eng, &self.cfg.failures.node_crash, NODE_CRASH, n);
         // Up, so not crashed: the return is always (re)scheduled.
-        self.fleet.nodes[n].crash_until = eng.now().saturating_add(lasts);
-        let slot = Fleet::node_slot(n, RETURN);
-        self.after(eng, slot, lasts, OTHER, Event::NodeRecovered(n as u32));
+        self.schedule_return(eng, n, lasts);
         self.fleet.set_crashed(n, true);
         self.flip_node(eng, n, true);
         self.end_node_step(eng, n);
@@ -116,9 +119,7 @@ impl<'c, O: Observer> Volume<'c, O> {
             self.fleet.mark(n);
             return self.after_event(eng);
         }
-        let now = eng.now();
-        self.stats.write.observe(now, self.pgs_write_down == 0);
-        self.stats.read.observe(now, self.pgs_read_down == 0);
+        self.sample(eng.now());
         self.arm_one_node(eng, n);
     }
 }
